@@ -1,0 +1,1 @@
+"""Analysis engines: plain objects with a progress callback and a cancel token."""

@@ -1,0 +1,1 @@
+"""The Qt-free project model: assets, timeline, suggestions, undoable commands, files."""

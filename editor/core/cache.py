@@ -1,0 +1,94 @@
+"""Per-media cache for analysis features, thumbnails and waveforms.
+
+An entry's key is the media file's content fingerprint + the producer's name and
+version + its parameters, so a changed file, a new engine version or another setting
+never reads a stale entry. Entries are written atomically (temp file, rename) and a
+damaged entry reads as a miss. The cache lives in the user cache dir (platformdirs), or
+in ``$CUTWISE_CACHE_DIR`` when set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from editor.core.files import atomic_write_bytes
+
+_SAMPLE = 1 << 20  # bytes hashed at the start, middle and end of a file
+
+
+def fingerprint(path: str | os.PathLike) -> str:
+    """A content hash that is fast on multi-GB files: size + three 1 MiB samples."""
+    path = Path(path)
+    size = path.stat().st_size
+    digest = hashlib.sha256(str(size).encode())
+    with path.open("rb") as f:
+        if size <= 3 * _SAMPLE:
+            digest.update(f.read())
+        else:
+            for offset in (0, size // 2 - _SAMPLE // 2, size - _SAMPLE):
+                f.seek(offset)
+                digest.update(f.read(_SAMPLE))
+    return digest.hexdigest()[:32]
+
+
+def default_cache_dir() -> Path:
+    env = os.environ.get("CUTWISE_CACHE_DIR")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("cutwise", appauthor=False))
+
+
+class AnalysisCache:
+    """Arrays and JSON stored per (media content, producer, version, parameters)."""
+
+    def __init__(self, root: str | os.PathLike | None = None):
+        self.root = Path(root) if root is not None else default_cache_dir() / "analysis"
+
+    def key(self, media_path: str | os.PathLike, producer: str, version: str | int,
+            params: dict | None = None) -> str:
+        blob = json.dumps([fingerprint(media_path), producer, str(version), params or {}],
+                          sort_keys=True, default=str)
+        return f"{producer}-{hashlib.sha256(blob.encode()).hexdigest()[:32]}"
+
+    def _path(self, key: str, suffix: str) -> Path:
+        return self.root / key[-2:] / f"{key}{suffix}"
+
+    def get_arrays(self, key: str) -> dict[str, np.ndarray] | None:
+        path = self._path(key, ".npz")
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                return {name: data[name] for name in data.files}
+        except (OSError, ValueError, KeyError, EOFError):
+            return None
+
+    def put_arrays(self, key: str, arrays: dict[str, np.ndarray]) -> None:
+        buf = io.BytesIO()
+        np.savez(buf, **arrays)
+        self._write(self._path(key, ".npz"), buf.getvalue())
+
+    def get_json(self, key: str):
+        try:
+            return json.loads(self._path(key, ".json").read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def put_json(self, key: str, value) -> None:
+        self._write(self._path(key, ".json"), json.dumps(value).encode("utf-8"))
+
+    def _write(self, path: Path, data: bytes) -> None:
+        try:
+            atomic_write_bytes(path, data)
+        except OSError:
+            pass  # a cache that cannot be written (full disk, read-only) only costs speed
+
+    def clear(self) -> None:
+        for path in self.root.glob("*/*"):
+            path.unlink(missing_ok=True)

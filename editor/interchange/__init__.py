@@ -1,0 +1,1 @@
+"""Interchange with other editors (OTIO, FCP XML, FCPXML, EDL, CSV)."""

@@ -1,0 +1,1 @@
+"""Qt-free jobs: progress, cooperative cancel, errors, GPU exclusivity, analysis cache."""

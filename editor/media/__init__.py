@@ -1,0 +1,1 @@
+"""Media: probing, decoding with exact timestamps, audio, thumbnails, waveforms."""

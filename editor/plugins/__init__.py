@@ -1,0 +1,1 @@
+"""The public plugin API and plugin discovery."""
