@@ -68,7 +68,8 @@ def run(args) -> int:
         pictures = []
         for job in jobs:
             with ProgressBar(args, job.title) as bar:
-                job.add_listener(lambda j, bar=bar: bar(*j.progress))
+                while not job.wait(0.1):
+                    bar(job.progress.done, job.progress.total, job.progress.message)
                 pictures.append(str(job.result()))
     finally:
         runner.shutdown()
@@ -125,7 +126,7 @@ def describe_timeline(project: Project) -> list[dict]:
             for track in timeline.tracks for clip in track.clips]
 
 
-def _filmstrip_job(info, out: Path, cache, progress, cancel) -> Path:
+def _filmstrip_job(info, out: Path, cache, *, progress, cancel) -> Path:
     """A strip of thumbnails evenly spread over the clip, labelled with timecodes."""
     import cv2
 
@@ -149,7 +150,7 @@ def _filmstrip_job(info, out: Path, cache, progress, cancel) -> Path:
     return target
 
 
-def _waveform_job(info, out: Path, cache, progress, cancel) -> Path:
+def _waveform_job(info, out: Path, cache, *, progress, cancel) -> Path:
     """The clip's audio peaks drawn as a waveform picture."""
     from editor.media.thumbnails import save_png
     from editor.media.waveform import waveform_peaks

@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,12 @@ import numpy as np
 from editor.core.files import atomic_write_bytes
 
 _SAMPLE = 1 << 20  # bytes hashed at the start, middle and end of a file
+_PREFIX = "a_"  # array names are prefixed so none clashes with np.savez's own arguments
+
+
+def _plain(value):
+    """JSON form of parameter values: numpy scalars as numbers, anything else as text."""
+    return value.item() if isinstance(value, np.generic) else str(value)
 
 
 def fingerprint(path: str | os.PathLike) -> str:
@@ -55,7 +62,7 @@ class AnalysisCache:
     def key(self, media_path: str | os.PathLike, producer: str, version: str | int,
             params: dict | None = None) -> str:
         blob = json.dumps([fingerprint(media_path), producer, str(version), params or {}],
-                          sort_keys=True, default=str)
+                          sort_keys=True, default=_plain)
         return f"{producer}-{hashlib.sha256(blob.encode()).hexdigest()[:32]}"
 
     def _path(self, key: str, suffix: str) -> Path:
@@ -65,13 +72,14 @@ class AnalysisCache:
         path = self._path(key, ".npz")
         try:
             with np.load(path, allow_pickle=False) as data:
-                return {name: data[name] for name in data.files}
-        except (OSError, ValueError, KeyError, EOFError):
+                return {name[len(_PREFIX):]: data[name] for name in data.files}
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             return None
 
     def put_arrays(self, key: str, arrays: dict[str, np.ndarray]) -> None:
+        """Store plain (non-object) arrays; any names, even ``file``, are fine."""
         buf = io.BytesIO()
-        np.savez(buf, **arrays)
+        np.savez(buf, allow_pickle=False, **{_PREFIX + name: a for name, a in arrays.items()})
         self._write(self._path(key, ".npz"), buf.getvalue())
 
     def get_json(self, key: str):
