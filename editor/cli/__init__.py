@@ -106,14 +106,14 @@ def output_path(path: str | os.PathLike, overwrite: bool) -> Path:
 
 
 class ProgressBar:
-    """A tqdm bar on stderr, usable as a ProgressCallback; silent with --quiet."""
+    """A tqdm bar on stderr, usable as a ProgressCallback; silent with --quiet or off a terminal."""
 
     def __init__(self, args: argparse.Namespace, description: str):
         self._bar = None
         if not args.quiet:
             from tqdm import tqdm
 
-            self._bar = tqdm(desc=description, file=sys.stderr, unit="", leave=False,
+            self._bar = tqdm(desc=description, file=sys.stderr, unit="", leave=False, disable=None,
                              dynamic_ncols=True, mininterval=0.2)
 
     def __call__(self, done: int, total: int, message: str = "") -> None:

@@ -160,6 +160,7 @@ def _waveform_job(info, out: Path, cache, *, progress, cancel) -> Path:
     width, height = max(len(peaks), 1), 120
     image = np.full((height, width, 3), 24, np.uint8)
     mid = height // 2
+    peaks = peaks / max(float(np.abs(peaks).max(initial=0.0)), 1e-3)  # normalised view
     for x, (low, high) in enumerate(peaks):
         image[int(mid - high * mid):int(mid - low * mid) + 1, x] = (90, 200, 120)
     target = out / f"{Path(info.path).stem}-waveform.png"

@@ -1,0 +1,43 @@
+"""The CLI's shared conventions: one-line errors with exit 2, --debug, --version."""
+
+import subprocess
+import sys
+
+import pytest
+
+from editor.cli import main
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "editor", *args], capture_output=True, text=True)
+
+
+def test_version_and_help():
+    result = run_cli("--version")
+    assert result.returncode == 0 and result.stdout.startswith("cutwise ")
+    result = run_cli("--help")
+    assert result.returncode == 0 and "probe" in result.stdout
+
+
+@pytest.mark.parametrize("argv,message", [
+    ([], "no command given"),
+    (["frobnicate"], "invalid choice"),
+    (["probe"], "the following arguments are required"),
+    (["probe", "x.mp4", "--bogus"], "unrecognized arguments"),
+])
+def test_usage_errors_are_one_line_exit_2(capsys, argv, message):
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and lines[0].startswith("cutwise: error:")
+
+
+def test_bad_input_is_one_line_and_debug_adds_traceback(tmp_path):
+    missing = tmp_path / "missing.mp4"
+    result = run_cli("probe", str(missing))
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "missing.mp4" in result.stderr
+    assert "Traceback" not in result.stderr
+    result = run_cli("probe", str(missing), "--debug")
+    assert result.returncode == 2 and "Traceback" in result.stderr

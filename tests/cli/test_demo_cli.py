@@ -1,0 +1,28 @@
+"""`cutwise demo` (what `make run` shows without the window): real outputs, no clobbering."""
+
+import json
+
+import cv2
+
+from editor.cli import main
+from editor.core import project_file
+
+
+def test_demo_builds_a_project_and_pictures(capsys, tmp_path, monkeypatch, basic_clip):
+    monkeypatch.setenv("CUTWISE_CACHE_DIR", str(tmp_path / "cache"))
+    out = tmp_path / "out"
+    args = ["demo", "--media", str(basic_clip.path.parent), "--out", str(out), "--json", "-q"]
+    assert main(args) == 0
+    summary = json.loads(capsys.readouterr().out)
+    project = project_file.load(summary["project"])
+    clips = project.timeline.tracks[0].clips
+    assert [c.duration for c in clips] == [i["video"]["frame_count"] for i in summary["media"]
+                                          if i["video"]]
+    assert all(a.start == b.end for a, b in zip(clips[1:], clips))  # back to back
+    strip = cv2.imread(str(out / "basic-filmstrip.png"))
+    assert strip is not None and strip.shape[1] == 6 * 240
+    assert (out / "basic-waveform.png").exists()
+    # A second run refuses to replace the output unless asked.
+    assert main(args) == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert main(args + ["--overwrite"]) == 0
