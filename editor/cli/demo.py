@@ -15,8 +15,9 @@ import numpy as np
 from editor.cli import EXIT_OK, ProgressBar, UsageError, print_json
 from editor.core import commands as cmd
 from editor.core import project_file
-from editor.core.model import Clip, MediaAsset, Marker, Project, default_timeline
+from editor.core.model import Clip, Marker, Project, default_timeline
 from editor.core.timecode import FrameRate
+from editor.media.assets import asset_from_info
 
 MEDIA_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".wav", ".m4a", ".mp3", ".flac"}
 THUMBS_PER_CLIP = 6
@@ -102,10 +103,7 @@ def build_project(infos) -> Project:
     position = 0
     for info in videos:
         video = info.video
-        asset = MediaAsset(path=str(Path(info.path).resolve()), frame_rate=video.frame_rate,
-                           frame_count=video.frame_count, width=video.display_width,
-                           height=video.display_height, has_audio=bool(info.audio),
-                           variable_frame_rate=video.variable_frame_rate, name=Path(info.path).name)
+        asset = asset_from_info(info)
         stack.push(cmd.add_asset(asset))
         duration = rate.frame_at(video.frame_rate.seconds(video.frame_count))
         stack.push(cmd.insert_clip(timeline.id, v1.id, Clip(asset.id, position, duration, name=asset.name)))

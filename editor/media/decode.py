@@ -1,0 +1,213 @@
+"""Streaming video decode: frames in presentation order with exact timestamps.
+
+Frames come out one at a time (bounded memory), upright when the file carries rotation
+metadata, in RGB or gray at full or reduced size. Damaged frames are skipped with a
+warning; an error is raised only when nothing decodable remains.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import os
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterator
+
+import av
+import av.error
+import cv2
+import numpy as np
+
+from editor.core.progress import CancelToken
+from editor.media._av import (WarningCallback, exact_seconds, open_input, read_packets,
+                              video_stream, warner)
+from editor.media.errors import CorruptMediaError, TruncatedMediaError, UnsupportedCodecError
+from editor.media.probe import rotation_of, scan_packets
+
+# Limited-range luma (16..235) stretched to full range, as swscale does for "gray".
+_FULL_RANGE = np.clip(np.round((np.arange(256) - 16) * 255 / 219), 0, 255).astype(np.uint8)
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One decoded picture.
+
+    ``index`` counts frames in presentation order from the start of the file (also when
+    decoding started at ``start_s`` or damaged frames were skipped); ``pts`` is exact
+    seconds from the stream's start; ``image`` is uint8 HxW (gray) or HxWx3 (RGB).
+    """
+
+    index: int
+    pts: Fraction
+    image: np.ndarray
+
+
+def frame_times(path: str | os.PathLike, *, cancel: CancelToken | None = None) -> list[Fraction]:
+    """Presentation time (seconds from stream start) of every video frame, by packet scan."""
+    path = Path(path)
+    container, watch = open_input(path)
+    with container:
+        stream = video_stream(container, path)
+        ticks = sorted(_scan(container, stream, path, watch, cancel).ticks)
+        origin, time_base = stream.start_time or 0, stream.time_base
+    return [(t - origin) * time_base for t in ticks]
+
+
+def iter_frames(path: str | os.PathLike, *, fmt: str = "rgb", width: int | None = None,
+                height: int | None = None, start_s: float | Fraction | None = None,
+                rotate: bool = True, cancel: CancelToken | None = None,
+                on_warning: WarningCallback | None = None) -> Iterator[Frame]:
+    """Decode ``path``'s video frame by frame.
+
+    ``fmt`` is ``"rgb"`` or ``"gray"`` (full-range luma). With ``width`` and/or ``height``
+    frames are scaled to that upright size (one alone keeps the display aspect); with
+    neither they keep their stored pixel size. ``start_s`` starts at the frame shown at
+    that time. Raises a :class:`~editor.media.errors.MediaError` for unreadable input.
+    """
+    if fmt not in ("rgb", "gray"):
+        raise ValueError(f"fmt must be 'rgb' or 'gray', not {fmt!r}")
+    path = Path(path)
+    warn = warner(on_warning)
+    container, watch = open_input(path)
+    with container:
+        stream = video_stream(container, path)
+        stream.thread_type = "AUTO"
+        origin = stream.start_time or 0
+        first_tick, ticks = None, None
+        if start_s is not None and start_s > 0:
+            with open_input(path)[0] as scan_container:
+                track = _scan(scan_container, video_stream(scan_container, path), path, watch,
+                              cancel)
+            ticks = sorted(track.ticks)
+            wanted = origin + exact_seconds(start_s) / stream.time_base
+            if not ticks or wanted >= track.end:
+                return  # past the last frame
+            first_tick = ticks[max(0, bisect.bisect_right(ticks, wanted) - 1)]
+            container.seek(first_tick, stream=stream, backward=True, any_frame=False)
+        sar = stream.sample_aspect_ratio or stream.codec_context.sample_aspect_ratio
+        view = None
+        for index, frame in decode_video(container, stream, path, watch, cancel, warn, ticks):
+            tick = frame.pts
+            if first_tick is not None and tick is not None and tick < first_tick:
+                continue
+            if view is None or not view.fits(frame):
+                view = FrameView(frame, fmt, width, height, Fraction(sar or 1), rotate)
+            pts = (tick - origin) * stream.time_base if tick is not None else \
+                Fraction(index) / Fraction(stream.guessed_rate or 25)
+            yield Frame(index, pts, view.image(frame))
+
+
+def decode_video(container, stream, path: Path, watch, cancel: CancelToken | None,
+                 warn: WarningCallback, ticks: list[int] | None = None
+                 ) -> Iterator[tuple[int, av.VideoFrame]]:
+    """Yield ``(index, frame)`` in presentation order, skipping damaged frames.
+
+    The index of each frame is its rank among the packets' presentation times, so frames
+    that fail to decode still take their place. ``ticks`` (all presentation times, from a
+    packet scan) gives the starting rank after a seek.
+    """
+    pending: list[int] = []  # presentation ticks demuxed but not yet output
+    next_index = None if ticks is not None else 0
+    demuxed = decoded = 0
+    for packet in read_packets(container, [stream], path, watch, cancel, warn,
+                               lambda: decoded):
+        real = packet.size > 0 and not packet.is_discard
+        if real and packet.pts is not None:
+            heapq.heappush(pending, packet.pts)
+            demuxed += 1
+        try:
+            frames = packet.decode()
+        except av.error.DecoderNotFoundError as exc:
+            raise UnsupportedCodecError(
+                f"{path} uses a codec this FFmpeg build cannot decode.", path=str(path)) from exc
+        except av.error.FFmpegError as exc:
+            at = float((packet.pts or 0) * stream.time_base)
+            warn(f"{path}: skipped a damaged frame near {at:.2f} s ({exc.strerror or exc})")
+            continue
+        for frame in frames:
+            if next_index is None:
+                next_index = bisect.bisect_left(ticks, pending[0] if pending else frame.pts or 0)
+            while pending and frame.pts is not None and pending[0] < frame.pts:
+                heapq.heappop(pending)
+                next_index += 1
+            if pending and pending[0] == frame.pts:
+                heapq.heappop(pending)
+            index, next_index = next_index, next_index + 1
+            if frame.is_corrupt:
+                warn(f"{path}: skipped a damaged frame (frame {index})")
+                continue
+            decoded += 1
+            yield index, frame
+    if not decoded:
+        if demuxed == 0 or demuxed < (stream.frames or 0):
+            raise TruncatedMediaError(f"{path} is truncated: no complete video frame is left.",
+                                      path=str(path))
+        raise CorruptMediaError(f"{path} is damaged: none of its frames could be decoded.",
+                                path=str(path))
+    if ticks is None and stream.frames and demuxed < stream.frames:
+        warn(f"{path}: only {demuxed} of {stream.frames} frames are present "
+             "(the file is truncated)")
+
+
+class FrameView:
+    """Turns decoded frames of one size and format into upright RGB or gray arrays."""
+
+    def __init__(self, frame: av.VideoFrame, fmt: str, width: int | None, height: int | None,
+                 pixel_aspect: Fraction, rotate: bool):
+        self._key = (frame.width, frame.height, frame.format.name)
+        turns = rotation_of(frame) // 90 if rotate else 0
+        self._rot90_k = -turns % 4  # np.rot90 turns counter-clockwise
+        out_w, out_h = _output_size(frame.width, frame.height, pixel_aspect, turns % 2 == 1,
+                                    width, height)
+        self._size = (out_h, out_w) if turns % 2 else (out_w, out_h)  # stored orientation
+        self._fmt = fmt
+        pix = frame.format
+        self._luma_plane = (fmt == "gray" and pix.name.startswith(("yuv", "nv"))
+                            and pix.is_planar and pix.components[0].bits == 8)
+        self._limited = not pix.name.startswith("yuvj") and frame.color_range != 2
+
+    def fits(self, frame: av.VideoFrame) -> bool:
+        return self._key == (frame.width, frame.height, frame.format.name)
+
+    def image(self, frame: av.VideoFrame) -> np.ndarray:
+        w, h = self._size
+        if self._luma_plane:  # cheapest gray: the Y plane, resized by OpenCV
+            plane = frame.planes[0]
+            luma = np.frombuffer(plane, np.uint8).reshape(frame.height, plane.line_size)
+            luma = luma[:, :frame.width]
+            if (w, h) != (frame.width, frame.height):
+                img = cv2.resize(luma, (w, h), interpolation=cv2.INTER_AREA)
+            else:
+                img = luma.copy()
+            if self._limited:
+                img = cv2.LUT(img, _FULL_RANGE)
+        else:
+            fmt = "gray" if self._fmt == "gray" else "rgb24"
+            img = frame.reformat(width=w, height=h, format=fmt, interpolation="AREA").to_ndarray()
+        if self._rot90_k:
+            img = np.ascontiguousarray(np.rot90(img, self._rot90_k))
+        return img
+
+
+def _output_size(stored_w: int, stored_h: int, pixel_aspect: Fraction, quarter_turn: bool,
+                 width: int | None, height: int | None) -> tuple[int, int]:
+    """Upright output size: stored size by default, else keep the display aspect."""
+    if width is None and height is None:
+        return (stored_h, stored_w) if quarter_turn else (stored_w, stored_h)
+    disp_w, disp_h = stored_w * pixel_aspect, Fraction(stored_h)
+    if quarter_turn:
+        disp_w, disp_h = disp_h, disp_w
+    if width is None:
+        width = round(height * disp_w / disp_h)
+    elif height is None:
+        height = round(width * disp_h / disp_w)
+    return max(1, int(width)), max(1, int(height))
+
+
+def _scan(container, stream, path: Path, watch, cancel):
+    """The packet timestamps of ``stream`` (see :func:`~editor.media.probe.scan_packets`)."""
+    tracks, _ = scan_packets(container, [stream], path, watch, cancel)
+    return tracks[stream.index]
+
