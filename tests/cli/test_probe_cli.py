@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from editor.cli import main
-from tests.clips import corrupt, make_video, replace_fourcc, truncate
+from tests.clips import replace_fourcc, truncate
 
 
 def probe_json(capsys, path):
