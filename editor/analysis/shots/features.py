@@ -1,0 +1,174 @@
+"""Per-frame features for shot-boundary detection, computed in one streaming pass.
+
+Each decoded frame is reduced to a small gray thumbnail (the luma plane, area-averaged,
+which also averages away film grain and compression noise). A ring buffer holds the last
+``2 * MAX_SPAN + 1`` thumbnails, so memory is bounded whatever the length of the file;
+only a fixed vector of floats per frame is kept (:data:`COLUMNS`). Scoring
+(:mod:`editor.analysis.shots.scoring`) works on these columns alone, which is what lets a
+new sensitivity re-score a cached file without decoding it again.
+
+Distances between two thumbnails ``a`` and ``b``:
+
+* ``ncc``: 1 - normalised cross-correlation (0 = same structure). Invariant to gain and
+  offset, so exposure steps and fades of one shot score low.
+* ``mad``: mean absolute difference, in 0..1 of the luma range.
+
+Columns for frame ``t`` (position in decode order; NaN where a neighbour is missing):
+
+* ``mean``, ``std``: luma statistics of the thumbnail (0..1).
+* ``d1``, ``m1``: ``ncc``/``mad`` between ``t - 1`` and ``t`` at the detail size; ``c1``
+  the ``ncc`` at the coarse size (less noise in dark, grainy shots).
+* ``h1``: half the L1 distance of 32-bin luma histograms of ``t - 1`` and ``t``.
+* ``r{m}`` for m in :data:`FLASH_LAGS`: ``ncc`` between ``t - 1`` and ``t + m``; small when
+  the picture before ``t`` comes back (a flash, a strobe, a single bad frame).
+* ``q{j}`` for j in :data:`BACK_LAGS`: ``ncc`` between ``t - j`` and ``t``; small when frame
+  ``t`` brings back a picture from before ``t - 1`` (the end of a flash).
+* ``g{k}`` for k in :data:`SPANS`: ``ncc`` between ``t - k`` and ``t + k`` (the two ends of a
+  window centred on ``t``): high across any boundary.
+* ``l{k}``: how far frame ``t`` is from the average of ``t - k`` and ``t + k``, over the
+  distance of those two (about 0 in the middle of a dissolve, 0.5 for a cut or a wipe).
+* ``w{k}``: the share of changing pixels of frame ``t`` that match either end exactly
+  (near 1 for a wipe or a cut, low in the middle of a dissolve), and ``b{k}`` how evenly
+  they split between the two ends (0.5 for half a wipe, 0 for a cut).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import cv2
+
+DETAIL_WIDTH = 128  # thumbnail for frame-to-frame features
+COARSE_WIDTH = 32  # thumbnail for the long-range comparisons
+FLASH_LAGS = (1, 2, 3, 4, 5, 6)
+BACK_LAGS = (2, 3, 4, 5)
+SPANS = (2, 3, 4, 6, 8, 12, 16, 24)
+MAX_SPAN = max(max(SPANS), max(FLASH_LAGS))
+HIST_BINS = 32
+
+COLUMNS = (["mean", "std", "d1", "c1", "m1", "h1"] + [f"r{m}" for m in FLASH_LAGS]
+           + [f"q{j}" for j in BACK_LAGS]
+           + [f"g{k}" for k in SPANS] + [f"l{k}" for k in SPANS] + [f"w{k}" for k in SPANS]
+           + [f"b{k}" for k in SPANS])
+COLUMN = {name: i for i, name in enumerate(COLUMNS)}
+_EPS_STD = 1.5  # luma levels: below this a picture is flat and its NCC is noise
+
+
+class _Thumb:
+    __slots__ = ("detail", "zdetail", "coarse", "zcoarse", "hist", "mean", "std")
+
+    def __init__(self, gray: np.ndarray):
+        h, w = gray.shape
+        dh = max(2, round(h * DETAIL_WIDTH / w))
+        detail = gray if w <= DETAIL_WIDTH else cv2.resize(gray, (DETAIL_WIDTH, dh),
+                                                            interpolation=cv2.INTER_AREA)
+        coarse = cv2.resize(detail, (COARSE_WIDTH, max(2, round(h * COARSE_WIDTH / w))),
+                            interpolation=cv2.INTER_AREA)
+        self.detail = detail.astype(np.float32)
+        self.coarse = coarse.astype(np.float32)
+        mean, std = cv2.meanStdDev(self.detail)
+        self.mean, self.std = float(mean[0, 0]), float(std[0, 0])
+        self.zdetail = _normalise(self.detail)
+        self.zcoarse = _normalise(self.coarse)
+        self.hist = cv2.calcHist([detail], [0], None, [HIST_BINS], [0, 256]).ravel()
+        self.hist /= max(1.0, float(self.hist.sum()))
+
+
+def _normalise(img: np.ndarray) -> np.ndarray:
+    mean, std = cv2.meanStdDev(img)
+    return (img - float(mean[0, 0])) / max(float(std[0, 0]), _EPS_STD)
+
+
+def _ncc(za: np.ndarray, zb: np.ndarray) -> float:
+    return max(0.0, 1.0 - float(np.mean(za * zb)))
+
+
+class FeatureExtractor:
+    """Feed gray frames in decode order with :meth:`push`; read rows back in order.
+
+    Rows come out ``MAX_SPAN`` frames late (they need that much look-ahead); call
+    :meth:`finish` after the last frame to get the rest.
+    """
+
+    def __init__(self):
+        self._size = 2 * MAX_SPAN + 1
+        self._ring: list[_Thumb | None] = [None] * self._size
+        self._count = 0  # frames pushed
+        self._emitted = 0  # rows returned
+
+    def push(self, gray: np.ndarray) -> list[np.ndarray]:
+        """Add the next frame; return the rows that became complete (0 or 1)."""
+        self._ring[self._count % self._size] = _Thumb(gray)
+        self._count += 1
+        rows = []
+        while self._emitted <= self._count - 1 - MAX_SPAN:
+            rows.append(self._row(self._emitted))
+            self._emitted += 1
+        return rows
+
+    def finish(self) -> list[np.ndarray]:
+        rows = []
+        while self._emitted < self._count:
+            rows.append(self._row(self._emitted))
+            self._emitted += 1
+        return rows
+
+    def _get(self, pos: int) -> _Thumb | None:
+        if pos < 0 or pos >= self._count or pos <= self._count - 1 - self._size:
+            return None
+        return self._ring[pos % self._size]
+
+    def _row(self, t: int) -> np.ndarray:
+        row = np.full(len(COLUMNS), np.nan, np.float32)
+        cur, prev = self._get(t), self._get(t - 1)
+        row[_MEAN] = cur.mean / 255.0
+        row[_STD] = cur.std / 255.0
+        # every coarse NCC of this row in one matrix product
+        pairs_a, pairs_b, slots = [], [], []
+        if prev is not None:
+            row[_D1] = _ncc(prev.zdetail, cur.zdetail)
+            row[_M1] = float(cv2.norm(prev.detail, cur.detail, cv2.NORM_L1)) / (
+                255.0 * prev.detail.size)
+            row[_H1] = 0.5 * float(np.abs(prev.hist - cur.hist).sum())
+            pairs_a.append(prev), pairs_b.append(cur), slots.append(_C1)
+            for j, col in zip(BACK_LAGS, _Q):
+                back = self._get(t - j)
+                if back is not None:
+                    pairs_a.append(back), pairs_b.append(cur), slots.append(col)
+            for m, col in zip(FLASH_LAGS, _R):
+                nxt = self._get(t + m)
+                if nxt is not None:
+                    pairs_a.append(prev), pairs_b.append(nxt), slots.append(col)
+        ends = [(k, self._get(t - k), self._get(t + k)) for k in SPANS]
+        ends = [(k, a, b) for k, a, b in ends if a is not None and b is not None]
+        for k, a, b in ends:
+            pairs_a.append(a), pairs_b.append(b), slots.append(_G[k])
+        if slots:
+            za = np.stack([p.zcoarse.ravel() for p in pairs_a])
+            zb = np.stack([p.zcoarse.ravel() for p in pairs_b])
+            row[slots] = np.maximum(0.0, 1.0 - np.einsum("ij,ij->i", za, zb) / za.shape[1])
+        if ends:
+            x = cur.coarse.ravel()[None, :]
+            xa = np.stack([a.coarse.ravel() for _, a, _ in ends])
+            xb = np.stack([b.coarse.ravel() for _, _, b in ends])
+            dab = np.abs(xa - xb)
+            spread = dab.mean(axis=1)
+            da, db = np.abs(x - xa), np.abs(x - xb)
+            lin = np.abs(x - 0.5 * (xa + xb)).mean(axis=1) / np.maximum(spread, 1.0)
+            changing = dab > np.maximum(12.0, spread)[:, None]
+            n = changing.sum(axis=1)
+            tol = 0.25 * dab
+            near_a = (da < tol) & changing
+            near_b = (db < tol) & changing & ~near_a
+            na, nb = near_a.sum(axis=1), near_b.sum(axis=1)
+            for i, (k, _, _) in enumerate(ends):
+                row[_L[k]] = lin[i]
+                if n[i] >= 8:
+                    row[_W[k]] = (na[i] + nb[i]) / n[i]
+                    row[_B[k]] = min(na[i], nb[i]) / max(1, na[i] + nb[i])
+        return row
+
+
+_MEAN, _STD, _D1, _C1, _M1, _H1 = (COLUMN[c] for c in ("mean", "std", "d1", "c1", "m1", "h1"))
+_Q = [COLUMN[f"q{j}"] for j in BACK_LAGS]
+_R = [COLUMN[f"r{m}"] for m in FLASH_LAGS]
+_G, _L, _W, _B = ({k: COLUMN[f"{c}{k}"] for k in SPANS} for c in "glwb")
