@@ -9,7 +9,7 @@ setup:
 	@bash packaging/bootstrap.sh
 
 run: setup
-	$(VENV)/bin/cutwise demo --overwrite
+	$(VENV)/bin/cutwise-gui --demo
 
 test: setup
 	$(VENV)/bin/lint-imports

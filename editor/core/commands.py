@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Callable, Iterable
 
 from editor.core.model import (
-    ACCEPTED, AUDIO, SUGGESTION_STATES, Clip, Events, MediaAsset, Marker, ModelError, Project,
-    Suggestion, Timeline, Track,
+    ACCEPTED, AUDIO, LANE_SHOTS, SUGGESTION_STATES, Clip, Events, MediaAsset, Marker, ModelError,
+    Project, Suggestion, Timeline, Track,
 )
 
 Scope = str | tuple[str, str]  # "assets", "suggestions", "timelines" or ("timeline", id)
@@ -170,6 +170,21 @@ def source_frame(project: Project, timeline: Timeline, clip: Clip, frame: int) -
     return asset.frame_rate.frame_at(asset.frame_rate.seconds(clip.source_in) + offset)
 
 
+def timeline_frames(project: Project, timeline: Timeline, asset_id: str, source: int) -> list[int]:
+    """The timeline frames that first show ``source`` of an asset (one per clip holding it)."""
+    asset = project.asset(asset_id)
+    found = set()
+    for track in timeline.tracks:
+        for clip in track.clips:
+            if clip.asset_id != asset_id or source < clip.source_in:
+                continue
+            offset = asset.frame_rate.seconds(source) - asset.frame_rate.seconds(clip.source_in)
+            frame = clip.start - timeline.frame_rate.frame_at(-offset)  # rounds up
+            if frame < clip.end:
+                found.add(frame)
+    return sorted(found)
+
+
 # --- assets -----------------------------------------------------------------------------
 
 def add_asset(asset: MediaAsset) -> Command:
@@ -310,6 +325,25 @@ def split_all_at(timeline_id: str, frames: Iterable[int], track_id: str | None =
                 if clip is not None and clip.start < frame:
                     split_clip(timeline_id, clip.id, frame)._apply(p)
     return Command("Split at cuts", [_timeline_scope(timeline_id)], apply)
+
+
+def split_at_accepted_shots(timeline_id: str, asset_id: str) -> Command:
+    """Split the clips of one asset where its accepted shot boundaries fall: one undo step.
+
+    A cut splits at its first frame; a gradual transition at its middle frame.
+    """
+    def apply(p: Project):
+        timeline = p.get_timeline(timeline_id)
+        sources = {s.start if s.kind == "cut" else (s.start + s.end + 1) // 2
+                   for s in p.suggestions_in(LANE_SHOTS, asset_id) if s.status == ACCEPTED}
+        for source in sorted(sources):
+            for frame in timeline_frames(p, timeline, asset_id, source):
+                for track in timeline.tracks:
+                    clip = track.clip_at(frame)
+                    if clip is not None and clip.asset_id == asset_id and clip.start < frame \
+                            and not track.locked:
+                        split_clip(timeline_id, clip.id, frame)._apply(p)
+    return Command("Split clips at accepted cuts", [_timeline_scope(timeline_id)], apply)
 
 
 # --- markers ----------------------------------------------------------------------------

@@ -61,7 +61,7 @@ from typing import Callable, Sequence
 import numpy as np
 from PySide6.QtCore import (QObject, QPointF, QRectF, QSignalBlocker, QSize, Qt, QTimer, Signal,
                             Slot)
-from PySide6.QtGui import QColor, QFont, QGuiApplication, QPainter, QPalette
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QImage, QPainter, QPalette
 from PySide6.QtOpenGLWidgets import QOpenGLWidget
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QSizePolicy, QSlider, QStackedLayout, QStyle,
                                QToolButton, QVBoxLayout, QWidget)
@@ -997,28 +997,52 @@ class MpvVideoWidget(_OverlayMixin, QOpenGLWidget):
 
 class HeadlessVideoWidget(_OverlayMixin, QWidget):
     """Stands in for :class:`MpvVideoWidget` when the player runs with ``vo=null``
-    (offscreen tests): black picture area, same overlays and click mapping."""
+    (offscreen tests and snapshots): the current frame from mpv's software screenshot,
+    the same overlays and click mapping."""
 
     mouse_pressed_on_video = Signal(QPointF, Qt.MouseButton)
 
     def __init__(self, player: Player | None, parent: QWidget | None = None):
         super().__init__(parent)
         self._init_overlays(player)
+        self._picture: QImage | None = None
+        self._picture_stale = True
         self.setMinimumSize(160, 90)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
         if player is not None:
-            player.video_size_changed.connect(lambda *_: self.update())
-            player.position_changed.connect(lambda *_: self.update() if self._overlays else None)
+            player.video_size_changed.connect(self._frame_changed)
+            player.position_changed.connect(self._frame_changed)
+            player.file_loaded.connect(self._frame_changed)
 
     @property
     def player(self) -> Player | None:
         return self._player
 
+    def _frame_changed(self, *_args) -> None:
+        self._picture_stale = True
+        self.update()
+
+    def _current_picture(self) -> QImage | None:
+        if self._picture_stale and self._player is not None and self._player.loaded \
+                and not self._player.blank:
+            rgb = self._player.grab_frame()
+            if rgb is not None:
+                rgb = np.ascontiguousarray(rgb)
+                h, w = rgb.shape[:2]
+                self._picture = QImage(rgb.data, w, h, 3 * w, QImage.Format_RGB888).copy()
+            self._picture_stale = False
+        return self._picture
+
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
         painter.fillRect(self.rect(), Qt.black)
         if self._player is not None and all(self._player.video_size):
-            painter.fillRect(self.video_rect(), QColor(24, 24, 24))
+            picture = self._current_picture()
+            if picture is not None:
+                painter.setRenderHint(QPainter.SmoothPixmapTransform)
+                painter.drawImage(self.video_rect(), picture)
+            else:
+                painter.fillRect(self.video_rect(), QColor(24, 24, 24))
         self._paint_overlays(painter)
         painter.end()
 

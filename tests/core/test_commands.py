@@ -235,3 +235,28 @@ class TimelineMachine(RuleBasedStateMachine):
 
 TestTimelineMachine = TimelineMachine.TestCase
 TestTimelineMachine.settings = settings(max_examples=60, stateful_step_count=25, deadline=None)
+
+
+def test_split_at_accepted_shots_maps_source_frames_through_clips():
+    # A 50 fps asset on a 25 fps timeline, used twice: from source 0 at 0, from source 200 at 300.
+    project, stack, asset = make_project(frame_count=1000, rate=FrameRate(50))
+    tl, v1, a1 = project.timeline, *project.timeline.tracks
+    stack.push(cmd.insert_clip(tl.id, v1.id, Clip(asset.id, start=0, duration=200)))
+    stack.push(cmd.insert_clip(tl.id, a1.id, Clip(asset.id, start=0, duration=200)))
+    stack.push(cmd.insert_clip(tl.id, v1.id, Clip(asset.id, start=300, duration=100, source_in=200)))
+    shots = [Suggestion(LANE_SHOTS, asset.id, 100, 100, kind="cut"),         # 0:00:02
+             Suggestion(LANE_SHOTS, asset.id, 250, 250, kind="cut"),         # in both clips
+             Suggestion(LANE_SHOTS, asset.id, 301, 301, kind="cut"),         # odd frame, both clips
+             Suggestion(LANE_SHOTS, asset.id, 120, 139, kind="dissolve"),
+             Suggestion(LANE_SHOTS, asset.id, 60, 60, kind="cut")]           # left pending
+    stack.push(cmd.replace_suggestions(LANE_SHOTS, asset.id, shots))
+    stack.push(cmd.set_suggestion_status([s.id for s in shots[:4]], ACCEPTED))
+    assert cmd.timeline_frames(project, tl, asset.id, 250) == [125, 325]
+    before = project.to_dict()
+    stack.push(cmd.split_at_accepted_shots(tl.id, asset.id))
+    v1, a1 = project.timeline.tracks
+    assert [c.start for c in v1.clips] == [0, 50, 65, 125, 151, 300, 325, 351]
+    assert [c.start for c in a1.clips] == [0, 50, 65, 125, 151]
+    assert v1.clips[3].source_in == 250 and v1.clips[7].source_in == 302
+    stack.undo()
+    assert project.to_dict() == before

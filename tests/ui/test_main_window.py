@@ -1,0 +1,151 @@
+"""The whole window, offscreen: demo project, import, edit, undo, save/reopen, engine
+panel run → results → accept → split, cancel, player ↔ timeline playhead."""
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from editor.core import commands as cmd
+from editor.core.model import ACCEPTED
+from editor.jobs import JobState
+from tests.analysis.test_shots import Shot, sequence, write
+
+pytestmark = pytest.mark.player
+
+
+@pytest.fixture(scope="module")
+def cuts_clip(tmp_path_factory):
+    frames, truth = sequence([("shot", Shot(1), 25), ("shot", Shot(2), 30), ("shot", Shot(3), 25)])
+    return write(tmp_path_factory.mktemp("win") / "three-shots.mp4", frames), truth
+
+
+def import_and_wait(qtbot, window, *paths):
+    count = len(window.document.project.assets)
+    window.import_files([str(p) for p in paths])
+    qtbot.waitUntil(lambda: len(window.document.project.assets) == count + len(paths), timeout=15000)
+    return window.document.project.assets[-1]
+
+
+def test_demo_project_opens_with_everything_visible(make_window):
+    window = make_window("--demo")
+    project = window.document.project
+    assert [a.name for a in project.assets] == ["bigbuckbunny.mp4", "bikes.mp4"]
+    assert window.media_bin.topLevelItemCount() == 2
+    assert sum(len(t.clips) for t in project.timeline.tracks) == 3
+    assert "shots" in window.panels and window.docks["engine-shots"].widget().widget() is window.panels["shots"]
+    assert window.actions["split"].shortcut().toString() == "S"
+    assert not window.document.is_modified
+
+
+def test_import_edit_undo_save_reopen(make_window, qtbot, cuts_clip, tmp_path):
+    window = make_window()
+    asset = import_and_wait(qtbot, window, cuts_clip[0])
+    assert asset.frame_count == 80 and window.media_bin.topLevelItemCount() == 1
+    tl = window.document.project.timeline
+    window.timeline.insert_asset(asset.id, 10)
+    (clip,) = window.document.project.timeline.tracks[0].clips
+    window.document.push(cmd.trim_clip(tl.id, clip.id, "out", 70))
+    window.timeline.set_playhead(40)
+    window.timeline.split_at_playhead()
+    edited = window.document.project.to_dict()
+    assert [(c.start, c.duration) for c in window.document.project.timeline.tracks[0].clips] == \
+        [(10, 30), (40, 30)]
+    window.document.undo_stack.undo()
+    assert len(window.document.project.timeline.tracks[0].clips) == 1
+    window.document.undo_stack.redo()
+    assert window.document.project.to_dict() == edited
+    assert window._save_to(tmp_path / "edit.cutwise")
+    assert not window.document.is_modified and window.windowTitle() == "edit.cutwise — Cutwise"
+    other = make_window(str(tmp_path / "edit.cutwise"))
+    assert other.document.project.to_dict() == edited
+
+
+def test_unreadable_import_is_reported_and_changes_nothing(make_window, qtbot, tmp_path, monkeypatch):
+    shown = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: shown.append(a[2]))
+    window = make_window()
+    bad = tmp_path / "notes.mp4"
+    bad.write_text("not a video")
+    window.import_files([str(bad)])
+    qtbot.waitUntil(lambda: bool(shown), timeout=10000)
+    assert "notes.mp4" in shown[0] and window.document.project.assets == []
+    assert not window.document.is_modified
+
+
+def test_shots_panel_run_accept_split(make_window, qtbot, cuts_clip):
+    window = make_window()
+    asset = import_and_wait(qtbot, window, cuts_clip[0])
+    window.timeline.insert_asset(asset.id, 0)
+    panel = window.panels["shots"]
+    panel.select_asset(asset.id)
+    panel.run()
+    assert not panel.run_button.isEnabled() and panel.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: panel.job is None, timeout=30000)
+    starts = [s.start for s in panel.lane_suggestions()]
+    assert starts == cuts_clip[1]["cuts"] == [25, 55]
+    assert panel.results.count() == 2
+    panel.accept_all()
+    assert {s.status for s in panel.lane_suggestions()} == {ACCEPTED}
+    panel.split_at_accepted()
+    video = window.document.project.timeline.tracks[0]
+    assert [c.start for c in video.clips] == [0, 25, 55]
+    window.document.undo_stack.undo()
+    assert [c.start for c in window.document.project.timeline.tracks[0].clips] == [0]
+
+
+def test_cancelled_run_leaves_project_unchanged(make_window, qtbot, cuts_clip):
+    window = make_window()
+    asset = import_and_wait(qtbot, window, cuts_clip[0])
+    before = window.document.project.to_dict()
+    panel = window.panels["shots"]
+    panel.select_asset(asset.id)
+    panel.run()
+    job = panel.job
+    panel.cancel()
+    qtbot.waitUntil(lambda: panel.job is None, timeout=10000)
+    assert job.state is JobState.CANCELLED
+    assert "Cancelled" in panel.status.text()
+    assert window.document.project.to_dict() == before
+
+
+def test_timeline_playhead_drives_player_and_back(make_window, qtbot):
+    window = make_window("--demo")
+    player = window.player.player
+    if player is None:
+        pytest.skip("libmpv is not installed")
+    window.timeline.playhead_moved.emit(150)  # as a user scrub would
+    qtbot.waitUntil(lambda: player.is_timeline and player.frame == 150, timeout=10000)
+    player.seek_frame(40)
+    qtbot.waitUntil(lambda: window.timeline.playhead == 40, timeout=10000)
+
+
+def test_closing_with_unsaved_changes_asks(make_window, monkeypatch):
+    window = make_window("--demo")
+    window.timeline.set_playhead(10)
+    window.timeline.add_marker_at_playhead()
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a) or QMessageBox.Cancel)
+    assert not window.close()
+    assert len(asked) == 1 and window.document.is_modified
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Discard)
+    assert window.close()
+
+
+def test_autosave_and_recovery_prompt(make_window, monkeypatch):
+    window = make_window("--demo")
+    window.timeline.set_playhead(5)
+    window.timeline.add_marker_at_playhead()
+    window.autosave()
+    from editor.core import project_file
+    written = project_file.autosave_path(None)
+    assert written.exists()
+    # Pretend that copy was left by a crashed process, then start a new window.
+    import json
+    data = json.loads(written.read_text())
+    data["autosave"]["pid"] = 2**22 + 12345
+    written.write_text(json.dumps(data))
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Yes)
+    fresh = make_window()
+    fresh.offer_recovery()
+    assert [m.frame for m in fresh.document.project.timeline.markers] == \
+        [m.frame for m in window.document.project.timeline.markers]
+    assert fresh.document.is_modified
