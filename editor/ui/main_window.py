@@ -73,23 +73,27 @@ class MainWindow(QMainWindow):
         self.actions = ActionRegistry(self)
         self._create_actions()
         self._connect()
-        self.resizeDocks([self.docks["media"]], [340], Qt.Horizontal)
-        self.resizeDocks([self.docks["timeline"]], [300], Qt.Vertical)
-        engine_docks = [d for k, d in self.docks.items() if k.startswith("engine-")]
-        if engine_docks:
-            self.resizeDocks([engine_docks[0], self.docks["jobs"]], [520, 160], Qt.Vertical)
         self.statusBar().showMessage("Ready")
         self.setWindowTitle(self.document.title)
         self.resize(1440, 900)
         geometry, state = settings.value("window/geometry"), settings.value("window/state")
         if geometry is not None:
             self.restoreGeometry(geometry)
-        if state is not None:
-            self.restoreState(state)
+        self._default_layout_pending = state is None or not self.restoreState(state)
         self.autosave_timer = QTimer(self, interval=Document.AUTOSAVE_MS, timeout=self.autosave)
         self.autosave_timer.start()
 
     # --- construction -----------------------------------------------------------------
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._default_layout_pending:  # first run: sizes need the real window geometry
+            self._default_layout_pending = False
+            engine_docks = [d for k, d in self.docks.items() if k.startswith("engine-")]
+            self.resizeDocks([self.docks["media"], *engine_docks[:1]], [340, 380], Qt.Horizontal)
+            self.resizeDocks([self.docks["timeline"]], [300], Qt.Vertical)
+            if engine_docks:
+                self.resizeDocks([engine_docks[0], self.docks["jobs"]], [520, 160], Qt.Vertical)
+
     def _dock(self, key: str, title: str, widget: QWidget, area) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock-{key}")

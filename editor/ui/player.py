@@ -313,6 +313,8 @@ class Player(QObject):
         self._vfr = False
         self._url = ""
         self._vo_lost = False          # a render context was freed while a file was open
+        self._has_render_context = False
+        self._announce_on_reopen = False  # the deferred first open still owes file_loaded
         self._restore: tuple[int, bool] | None = None
         self._volume = 100
         self._muted = False
@@ -451,7 +453,9 @@ class Player(QObject):
             self.seek_frame(self._frame)  # the latest position asked for
             if playing:
                 self.play()
-            return
+            if not self._announce_on_reopen:
+                return
+            self._announce_on_reopen = False
         self.duration_changed.emit(self.duration)
         self.file_loaded.emit(self._path)
 
@@ -574,6 +578,10 @@ class Player(QObject):
 
     def _open(self, url: str) -> None:
         self._url = url
+        if not self.headless and not self._has_render_context:
+            # vo=libmpv needs a render context before a file opens: wait for the widget.
+            self._vo_lost, self._restore, self._announce_on_reopen = True, (self._frame, False), True
+            return
         try:
             self._mpv.command("loadfile", url, "replace")
         except Exception as exc:  # noqa: BLE001 - mpv refused the command
@@ -769,12 +777,14 @@ class Player(QObject):
     def _render_context_detached(self) -> None:
         """The widget freed its render context (closing, or a dock floated and Qt
         replaced its GL context). mpv loses its video output and stops the file."""
+        self._has_render_context = False
         if self._mpv is not None and self._map is not None and self._url:
             self._vo_lost = True
             self._restore = (self._frame, self._playing)
 
     def _render_context_attached(self) -> None:
         """A new render context exists: reopen the file where it was if mpv lost it."""
+        self._has_render_context = True
         if self._mpv is None or not self._vo_lost:
             return
         self._vo_lost = False
