@@ -149,3 +149,25 @@ def test_autosave_and_recovery_prompt(make_window, monkeypatch):
     assert [m.frame for m in fresh.document.project.timeline.markers] == \
         [m.frame for m in window.document.project.timeline.markers]
     assert fresh.document.is_modified
+
+
+def test_window_starts_without_importing_torch(tmp_path):
+    """torch and segment-anything load only when a GPU engine runs: startup stays fast."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("from PySide6.QtWidgets import QApplication\n"
+              "from PySide6.QtCore import QSettings\n"
+              "import sys\n"
+              "app = QApplication([])\n"
+              "from editor.ui.app import create_window, parse_args\n"
+              "w = create_window(parse_args(['--demo']), QSettings(sys.argv[1], QSettings.IniFormat))\n"
+              "w.show(); app.processEvents()\n"
+              "print(sorted(m for m in ('torch', 'torchvision', 'segment_anything') if m in sys.modules))\n"
+              "w.document.undo_stack.setClean(); w.close()\n")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "CUTWISE_CACHE_DIR": str(tmp_path / "c"),
+           "CUTWISE_DATA_DIR": str(tmp_path / "d")}
+    out = subprocess.run([sys.executable, "-c", script, str(tmp_path / "s.ini")], env=env,
+                         capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
