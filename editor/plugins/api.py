@@ -63,6 +63,10 @@ class Engine:
     parameters: tuple[Parameter, ...] = ()
     gpu: bool = False
     version: str = "1"
+    #: ``"package.module:Class"`` of an ``editor.ui.engine_panel.EnginePanel`` subclass
+    #: for an engine that needs more than the generic form (prompts, a plot, overlays);
+    #: imported only when the window builds its panel. Empty: the generic panel.
+    panel: str = ""
 
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.parameters}

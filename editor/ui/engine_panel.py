@@ -74,6 +74,8 @@ class EnginePanel(QWidget):
         self.provider = provider
         self.job = None
         self._job_asset: str | None = None
+        #: The window's PlayerPanel (set by the main window): subclasses draw overlays on it.
+        self.player_panel = None
 
         about = QLabel(engine.description)
         about.setWordWrap(True)
@@ -174,13 +176,17 @@ class EnginePanel(QWidget):
             self.refresh_results()
 
     # --- running ------------------------------------------------------------------------
+    def run_params(self) -> dict:
+        """What the engine's ``run`` gets: the form's values; subclasses add prompts etc."""
+        return self.params()
+
     def run(self) -> None:
         asset_id = self.selected_asset_id()
         if asset_id is None or self.job is not None:
             return
         asset = self.document.project.asset(asset_id)
         self._job_asset = asset_id
-        self.job = self.runner.submit(self.engine.run, asset, self.params(),
+        self.job = self.runner.submit(self.engine.run, asset, self.run_params(),
                                       title=f"{self.engine.name}: {asset.name}", gpu=self.engine.gpu)
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)

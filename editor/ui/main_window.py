@@ -6,6 +6,7 @@ the registry holds every menu command and shortcut, and jobs run on the runner.
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
@@ -103,7 +104,12 @@ class MainWindow(QMainWindow):
         return dock
 
     def add_engine_panel(self, engine) -> None:
-        panel = EnginePanel(engine, self.document, self.runner, self.bridge, self.provider)
+        panel_class = EnginePanel
+        if engine.panel:
+            module, _, name = engine.panel.partition(":")
+            panel_class = getattr(importlib.import_module(module), name)
+        panel = panel_class(engine, self.document, self.runner, self.bridge, self.provider)
+        panel.player_panel = self.player
         panel.jump_requested.connect(self.show_source_frame)
         self.panels[engine.id] = panel
         scroll = QScrollArea()
