@@ -1402,12 +1402,7 @@ class TimelineView(QAbstractScrollArea):
         else:
             event.ignore()
 
-    def dragMoveEvent(self, event) -> None:
-        if event.mimeData().hasFormat(ASSET_MIME):
-            event.acceptProposedAction()
-            self._update_drop(event)
-        else:
-            event.ignore()
+    dragMoveEvent = dragEnterEvent
 
     def dragLeaveEvent(self, event) -> None:
         self._drop = None
