@@ -190,3 +190,31 @@ def test_real_vfr_clip_frames_match_packet_scan():
 def test_real_rotated_clip_is_upright():
     frame = next(iter_frames(REAL / "issue-134-rotate.mp4", fmt="gray", width=68))
     assert frame.image.shape == (160, 68)
+
+
+def test_yuv_is_gray_luma_plus_chroma_planes(basic_clip):
+    gray = [f.image for f in iter_frames(basic_clip.path, fmt="gray", width=80)]
+    yuv = list(iter_frames(basic_clip.path, fmt="yuv", width=80))
+    assert [f.index for f in yuv] == list(range(50))
+    for g, f in zip(gray, yuv):
+        assert f.image.shape == (45, 80, 3) and f.image.dtype == np.uint8
+        assert np.array_equal(f.image[:, :, 0], g)  # channel 0 is the gray output
+    # shot 0 is red: V (Cr) well above 128 and U (Cb) below; shot 1 is green: both below
+    red, green = centre(yuv[0].image), centre(yuv[25].image)
+    assert red[2] > 170 and red[1] < 128
+    assert green[1] < 128 and green[2] < 128
+
+
+def test_fast_skips_unreferenced_frames_but_keeps_indices_and_pts(clip_dir):
+    # x264's defaults put non-reference B-frames between references
+    clip = make_video(clip_dir / "bframes.mp4", frames=60, cuts=(30,), gop=60)
+    full = {f.index: f for f in iter_frames(clip.path, fmt="gray", width=80)}
+    fast = list(iter_frames(clip.path, fmt="gray", width=80, fast=True))
+    assert len(full) == 60
+    indices = [f.index for f in fast]
+    assert indices == sorted(set(indices)) and set(indices) < set(full)
+    assert len(fast) < 50  # frames were really skipped
+    for f in fast:
+        assert f.pts == full[f.index].pts == clip.pts[f.index]
+        assert read_frame_number(f.image) == f.index  # the right picture for its index
+        assert np.abs(f.image.astype(int) - full[f.index].image).mean() < 6

@@ -12,11 +12,14 @@
 Frame numbers are 0-based indices in decode (presentation) order, also on variable-frame-
 rate media; every boundary also carries its exact presentation time.
 
-One decoding pass (gray luma, reduced size, threaded, deblocking skipped) computes a fixed
-vector of floats per frame (:mod:`.features`); boundaries are then found by array work on
-those vectors alone (:mod:`.scoring`). The vectors are cached, so another ``sensitivity``
+One fast decoding pass (``iter_frames(fast=True)``: reduced size, threaded, deblocking
+skipped, unreferenced B-frames not decoded) computes a fixed vector of floats per decoded
+frame from its luma and a small brightness-relative U/V grid (:mod:`.features`); the
+short spans of skipped frames where a cut is plausible are then decoded in full to place
+it on the exact frame (:mod:`.extract`). Boundaries are found by array work on those
+vectors alone (:mod:`.scoring`). The vectors are cached, so another ``sensitivity``
 re-scores a file in milliseconds without decoding it again. Memory is bounded: a ring
-buffer of ~50 thumbnails plus the per-frame vectors (~180 bytes a frame).
+buffer of ~50 thumbnails plus the per-frame vectors (~200 bytes a decoded frame).
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ __all__ = ["ENGINE", "VERSION", "Cut", "Transition", "Shot", "ShotResult", "dete
            "score_features", "extract_features", "Features", "to_suggestions"]
 
 ENGINE = "shots"
-VERSION = 2  # bump when the features change: old cache entries are then never read
+VERSION = 3  # bump when the features change: old cache entries are then never read
 TRANSITION_TYPES = ("dissolve", "fade", "wipe")
 
 
@@ -150,7 +153,8 @@ def score_features(features: Features, *, sensitivity: float = 0.5, frame_count:
     cuts, transitions = [], []
     for b in detect(features.values, sensitivity):
         if b.kind == "cut":
-            cuts.append(Cut(int(index[b.start]), features.pts(b.start), b.confidence))
+            cuts.append(Cut(int(features.cut_at[b.start]), features.cut_pts(b.start),
+                            b.confidence))
         else:
             transitions.append(Transition(b.kind, int(index[b.start]), int(index[b.end]),
                                           b.confidence, features.pts(b.start),

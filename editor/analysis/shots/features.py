@@ -19,6 +19,10 @@ Columns for frame ``t`` (position in decode order; NaN where a neighbour is miss
 * ``d1``, ``m1``: ``ncc``/``mad`` between ``t - 1`` and ``t`` at the detail size; ``c1``
   the ``ncc`` at the coarse size (less noise in dark, grainy shots).
 * ``h1``: half the L1 distance of 32-bin luma histograms of ``t - 1`` and ``t``.
+* ``gap``: how many frames apart ``t - 1`` and ``t`` are (1 unless frames were skipped).
+* ``u1``: mean absolute difference of the U/V grids of ``t - 1`` and ``t`` (0..1): the
+  cut between two shots that differ only in colour; ``ur`` the smallest such distance
+  between ``t - 1`` and ``t + 1..3`` (small when the colour comes back: a flash).
 * ``r{m}`` for m in :data:`FLASH_LAGS`: ``ncc`` between ``t - 1`` and ``t + m``; small when
   the picture before ``t`` comes back (a flash, a strobe, a single bad frame).
 * ``q{j}`` for j in :data:`BACK_LAGS`: ``ncc`` between ``t - j`` and ``t``; small when frame
@@ -39,13 +43,14 @@ import cv2
 
 DETAIL_WIDTH = 128  # thumbnail for frame-to-frame features
 COARSE_WIDTH = 32  # thumbnail for the long-range comparisons
+CHROMA_WIDTH = 16  # U and V grids for the colour distance
 FLASH_LAGS = (1, 2, 3, 4, 5, 6)
 BACK_LAGS = (2, 3, 4, 5)
 SPANS = (2, 3, 4, 6, 8, 12, 16, 24)
 MAX_SPAN = max(max(SPANS), max(FLASH_LAGS))
 HIST_BINS = 32
 
-COLUMNS = (["mean", "std", "d1", "c1", "m1", "h1"] + [f"r{m}" for m in FLASH_LAGS]
+COLUMNS = (["mean", "std", "d1", "c1", "m1", "h1", "gap", "u1", "ur"] + [f"r{m}" for m in FLASH_LAGS]
            + [f"q{j}" for j in BACK_LAGS]
            + [f"g{k}" for k in SPANS] + [f"l{k}" for k in SPANS] + [f"w{k}" for k in SPANS]
            + [f"b{k}" for k in SPANS])
@@ -54,9 +59,23 @@ _EPS_STD = 1.5  # luma levels: below this a picture is flat and its NCC is noise
 
 
 class _Thumb:
-    __slots__ = ("detail", "zdetail", "coarse", "zcoarse", "hist", "mean", "std")
+    __slots__ = ("detail", "zdetail", "coarse", "zcoarse", "hist", "mean", "std", "chroma",
+                 "index")
 
-    def __init__(self, gray: np.ndarray):
+    def __init__(self, image: np.ndarray, index: int = 0):
+        self.index = index
+        if image.ndim == 3:  # Y, U, V planes (as stored)
+            gray = np.ascontiguousarray(image[:, :, 0])
+            h, w = gray.shape
+            ch = max(1, round(h * CHROMA_WIDTH / w))
+            uv = cv2.resize(image[:, :, 1:3], (CHROMA_WIDTH, ch),
+                            interpolation=cv2.INTER_AREA).astype(np.float32)
+            # colour relative to brightness: an exposure step (a gain on R, G and B)
+            # scales U - 128 and V - 128 with the luma, so this does not change
+            self.chroma = (uv - 128.0) * (255.0 / (float(gray.mean()) + 24.0))
+        else:
+            gray = image
+            self.chroma = None
         h, w = gray.shape
         dh = max(2, round(h * DETAIL_WIDTH / w))
         detail = gray if w <= DETAIL_WIDTH else cv2.resize(gray, (DETAIL_WIDTH, dh),
@@ -82,6 +101,26 @@ def _ncc(za: np.ndarray, zb: np.ndarray) -> float:
     return max(0.0, 1.0 - float(np.mean(za * zb)))
 
 
+def chroma_distance(a: "_Thumb", b: "_Thumb") -> float:
+    """Mean absolute difference of the U and V grids (relative to the brightness) in luma
+    range units (~0..1), NaN without chroma."""
+    if a.chroma is None or b.chroma is None:
+        return float("nan")
+    return float(cv2.norm(a.chroma, b.chroma, cv2.NORM_L1)) / (255.0 * a.chroma.size)
+
+
+def pair_row(prev: "_Thumb", cur: "_Thumb") -> np.ndarray:
+    """A row with only the frame-to-frame columns (d1, c1, m1, h1, gap, u1) of two frames."""
+    row = np.full(len(COLUMNS), np.nan, np.float32)
+    row[_D1] = _ncc(prev.zdetail, cur.zdetail)
+    row[_C1] = _ncc(prev.zcoarse, cur.zcoarse)
+    row[_M1] = float(cv2.norm(prev.detail, cur.detail, cv2.NORM_L1)) / (255.0 * prev.detail.size)
+    row[_H1] = 0.5 * float(np.abs(prev.hist - cur.hist).sum())
+    row[_GAP] = cur.index - prev.index
+    row[_U1] = chroma_distance(prev, cur)
+    return row
+
+
 class FeatureExtractor:
     """Feed gray frames in decode order with :meth:`push`; read rows back in order.
 
@@ -95,9 +134,12 @@ class FeatureExtractor:
         self._count = 0  # frames pushed
         self._emitted = 0  # rows returned
 
-    def push(self, gray: np.ndarray) -> list[np.ndarray]:
-        """Add the next frame; return the rows that became complete (0 or 1)."""
-        self._ring[self._count % self._size] = _Thumb(gray)
+    def push(self, image: np.ndarray, index: int | None = None) -> list[np.ndarray]:
+        """Add the next decoded frame (gray, or Y/U/V planes stacked) and its frame index
+        (frames may be missing between two pushes); return the rows that became complete
+        (0 or 1)."""
+        self._ring[self._count % self._size] = _Thumb(image, self._count if index is None
+                                                      else index)
         self._count += 1
         rows = []
         while self._emitted <= self._count - 1 - MAX_SPAN:
@@ -129,6 +171,12 @@ class FeatureExtractor:
             row[_M1] = float(cv2.norm(prev.detail, cur.detail, cv2.NORM_L1)) / (
                 255.0 * prev.detail.size)
             row[_H1] = 0.5 * float(np.abs(prev.hist - cur.hist).sum())
+            row[_GAP] = cur.index - prev.index
+            row[_U1] = chroma_distance(prev, cur)
+            back = [chroma_distance(prev, nxt) for nxt in
+                    (self._get(t + m) for m in (1, 2, 3)) if nxt is not None]
+            if back:
+                row[_UR] = min(back)
             pairs_a.append(prev), pairs_b.append(cur), slots.append(_C1)
             for j, col in zip(BACK_LAGS, _Q):
                 back = self._get(t - j)
@@ -168,7 +216,8 @@ class FeatureExtractor:
         return row
 
 
-_MEAN, _STD, _D1, _C1, _M1, _H1 = (COLUMN[c] for c in ("mean", "std", "d1", "c1", "m1", "h1"))
+_MEAN, _STD, _D1, _C1, _M1, _H1, _GAP, _U1, _UR = (
+    COLUMN[c] for c in ("mean", "std", "d1", "c1", "m1", "h1", "gap", "u1", "ur"))
 _Q = [COLUMN[f"q{j}"] for j in BACK_LAGS]
 _R = [COLUMN[f"r{m}"] for m in FLASH_LAGS]
 _G, _L, _W, _B = ({k: COLUMN[f"{c}{k}"] for k in SPANS} for c in "glwb")

@@ -34,6 +34,9 @@ RAMP_STEP = 0.8 / 255  # luma change per frame that counts as "still fading"
 DISSOLVE_LIN = 0.35  # a dissolve's middle frame is this close to the average of its ends
 WIPE_WHOLE, WIPE_BALANCE = 0.8, 0.3  # a wipe's middle frame: each pixel from one end
 M1_RATIO, M1_FLOOR = 1.8, 0.5 / 255  # a cut's mean pixel change vs its neighbours'
+MIN_WIPE_FRAMES = 8  # shorter spatial changes are objects passing by (wipes last ~0.3 s+)
+CHROMA_RATIO = 3.0  # a colour cut's U/V change vs its neighbours'
+CHROMA_STEADY = 0.03  # ...with the mean luma moving less than this
 
 
 
@@ -44,6 +47,7 @@ class Params:
     gradual: float  # minimum prominence of a gradual transition
     gradual_min: float  # minimum distance between its two ends
     bridge: float  # a wider window must keep this share of the distance
+    chroma_min: float  # minimum U/V change at a colour-only cut
 
     @classmethod
     def from_sensitivity(cls, sensitivity: float) -> "Params":
@@ -51,7 +55,7 @@ class Params:
         # 0.5 is the tuned point; each end moves the thresholds by a factor of ~2.
         f = 2.0 ** (1.0 - 2.0 * s)
         return cls(cut=0.35 * f, cut_min=0.06 * f, gradual=0.30 * f,
-                   gradual_min=min(0.9, 0.45 * f), bridge=0.6)
+                   gradual_min=min(0.9, 0.45 * f), bridge=0.6, chroma_min=6.0 / 255 * f)
 
 
 @dataclass(frozen=True)
@@ -123,13 +127,56 @@ def _fades(values: np.ndarray) -> list[Boundary]:
     return out
 
 
+def _neighbours(x: np.ndarray, gap: np.ndarray) -> np.ndarray:
+    """The larger of ``x`` at the rows before and after, each scaled to this row's frame
+    gap: where frames were skipped, a change between rows spans that many frames, and a
+    shot's own motion grows with it (a cut does not)."""
+    out = np.zeros_like(x)
+    for by in (-1, 1):
+        other, other_gap = _shift(x, by, 0.0), _shift(gap, by, 1.0)
+        out = np.fmax(out, other * np.clip(gap / np.maximum(other_gap, 1.0), 0.5, 2.0))
+    return out
+
+
+def cut_candidates(values: np.ndarray) -> np.ndarray:
+    """Rows where a cut is plausible at the highest sensitivity (for the refining pass)."""
+    n = len(values)
+    if n < 2:
+        return np.zeros(0, int)
+    p = Params.from_sensitivity(1.0)
+    gap = np.nan_to_num(_col(values, "gap"), nan=1.0)
+    ok = np.zeros(n, bool)
+    for name in ("d1", "c1"):
+        d = np.nan_to_num(_col(values, name), nan=0.0)
+        nb = _neighbours(d, gap)
+        ok |= ((d - nb) / (nb + 0.1) > p.cut) & (d > p.cut_min)
+    ok |= _chroma_cuts(values, p)
+    ok[0] = False
+    return np.flatnonzero(ok)
+
+
+def _chroma_cuts(values: np.ndarray, p: Params) -> np.ndarray:
+    """A spike of the colour distance that stands out from its neighbours and does not
+    come back: the cut between two shots that differ (almost) only in hue."""
+    u = np.nan_to_num(_col(values, "u1"), nan=0.0)
+    nb = np.fmax(_shift(u, -1, 0.0), _shift(u, 1, 0.0))
+    back = np.nan_to_num(_col(values, "ur"), nan=np.inf)
+    mean = _col(values, "mean")
+    # the brightness stays: an exposure step or a flash also shifts the colour a little,
+    # and a cut that changes the brightness too is the luma detector's to find
+    steady = np.abs(mean - _shift(mean, -1)) < CHROMA_STEADY
+    return (u > p.chroma_min) & (u > CHROMA_RATIO * nb + p.chroma_min / 2) & \
+        (back > 0.5 * u) & steady
+
+
 def _cuts(values: np.ndarray, p: Params, in_fade: np.ndarray) -> list[Boundary]:
     n = len(values)
     strength = np.zeros(n)
     raw = np.zeros(n)
+    gap = np.nan_to_num(_col(values, "gap"), nan=1.0)
     for name in ("d1", "c1"):
         d = np.nan_to_num(_col(values, name), nan=0.0)
-        nb = np.fmax(_shift(d, -1, 0.0), _shift(d, 1, 0.0))
+        nb = _neighbours(d, gap)
         iso = (d - nb) / (nb + 0.1)
         strength = np.maximum(strength, iso)
         raw = np.maximum(raw, d)
@@ -141,13 +188,15 @@ def _cuts(values: np.ndarray, p: Params, in_fade: np.ndarray) -> list[Boundary]:
     # the pixel change must stand out too: in dark, grainy shots the structural distance
     # is mostly noise, but a real cut still moves the pixels more than its neighbours do
     m1 = np.nan_to_num(_col(values, "m1"), nan=0.0)
-    m_nb = np.fmax(_shift(m1, -1, 0.0), _shift(m1, 1, 0.0))
+    m_nb = _neighbours(m1, gap)
     moved = m1 >= M1_RATIO * m_nb + M1_FLOOR
-    ok = (strength > p.cut) & (raw > p.cut_min) & moved & ~flash & ~in_fade
+    luma = (strength > p.cut) & (raw > p.cut_min) & moved & ~flash
+    colour = _chroma_cuts(values, p) & ~flash
+    ok = (luma | colour) & ~in_fade
     ok[0] = False
     out = []
     for t in np.flatnonzero(ok):
-        conf = float(min(1.0, strength[t] / (4 * p.cut)))
+        conf = float(min(1.0, strength[t] / (4 * p.cut))) if luma[t] else 0.5
         out.append(Boundary("cut", int(t), int(t), round(conf, 3)))
     return out
 
@@ -189,6 +238,7 @@ def _gradual(values: np.ndarray, p: Params, cuts: list[Boundary],
                 candidates.append((float(prom[t0]), int(t0), k, kind))
     candidates.sort(reverse=True)
     taken = np.zeros(n, bool)
+    frames_at = np.cumsum(np.nan_to_num(_col(values, "gap"), nan=1.0))  # frame of each row
     out = []
     for prom, t0, k, kind in candidates:
         # the transition's length: the smallest scale reaching most of the end-to-end distance
@@ -198,6 +248,8 @@ def _gradual(values: np.ndarray, p: Params, cuts: list[Boundary],
         a, b = max(0, t0 - span + 1), min(n - 1, t0 + span - 1)
         if taken[max(0, a - 2):b + 3].any():
             continue
+        if kind == "wipe" and frames_at[b] - frames_at[a] + 1 < MIN_WIPE_FRAMES:
+            continue  # a few frames of spatial change: something passing, not an edit
         taken[a:b + 1] = True
         out.append(Boundary(kind, a, b,
                             round(float(min(1.0, prom / (3 * p.gradual))), 3)))
