@@ -47,7 +47,10 @@ class Command:
 
     def __init__(self, text: str, scopes: Iterable[Scope], apply: Callable[[Project], None]):
         self.text = text
-        self.scopes = list(dict.fromkeys(scopes))
+        scopes = list(dict.fromkeys(scopes))
+        if "timelines" in scopes:  # covers every single timeline, even one made by this edit
+            scopes = [s for s in scopes if not isinstance(s, tuple)]
+        self.scopes = scopes
         self._apply = apply
         self._before: list | None = None
         self._after: list | None = None
@@ -69,8 +72,7 @@ class Command:
         self._put(project, self._before)
 
     def _put(self, project: Project, snaps: list) -> None:
-        # "timelines" replaces every timeline object, so restore it before single ones.
-        for scope, snap in sorted(zip(self.scopes, snaps), key=lambda p: p[0] != "timelines"):
+        for scope, snap in zip(self.scopes, snaps):
             _restore(project, scope, snap)
         self._emit(project)
 

@@ -260,3 +260,22 @@ def test_split_at_accepted_shots_maps_source_frames_through_clips():
     assert v1.clips[3].source_in == 250 and v1.clips[7].source_in == 302
     stack.undo()
     assert project.to_dict() == before
+
+
+def test_new_sequence_with_clips_is_one_undo_step():
+    from editor.core.model import default_timeline
+
+    project, stack, asset = make_project()
+    sequence = default_timeline(name="Teaser")
+    before = project.to_dict()
+    stack.push(cmd.compound("Create sequence", [
+        cmd.add_timeline(sequence),
+        cmd.insert_clip(sequence.id, sequence.tracks[0].id, Clip(asset.id, start=0, duration=40)),
+        cmd.insert_clip(sequence.id, sequence.tracks[0].id, Clip(asset.id, start=40, duration=30,
+                                                                 source_in=200))]))
+    teaser = project.get_timeline(sequence.id)
+    assert [(c.start, c.source_in) for c in teaser.tracks[0].clips] == [(0, 0), (40, 200)]
+    stack.undo()
+    assert project.to_dict() == before
+    stack.redo()
+    assert len(project.get_timeline(sequence.id).tracks[0].clips) == 2
