@@ -46,14 +46,14 @@ def _common_options() -> argparse.ArgumentParser:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from editor.cli import demo, probe, shots
+    from editor.cli import demo, export, highlights, matte, models, probe, reframe, shots
 
     common = _common_options()
     parser = _Parser(prog="cutwise", parents=[common],
                      description="Cutwise: AI-assisted video editing, headless.")
     parser.add_argument("--version", action="version", version=f"cutwise {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for module in (probe, shots, demo):
+    for module in (probe, shots, highlights, demo, export, matte, models, reframe):
         module.register(subparsers, common)
     return parser
 

@@ -6,9 +6,10 @@ prints): ``fps`` or ``frame_rate`` (``"30000/1001"``), ``frame_count``, ``path``
 becomes one timeline of clips, each referring to its range of the source file; frames that
 belong to a gradual transition (in no shot) are left out of the edit.
 
-EDL, OTIO and FCPXML are written by OpenTimelineIO (with the ``otio-cmx3600-adapter`` and
-``otio-fcpx-xml-adapter`` plugins); the CSV is PySceneDetect's ``--csv`` scene list, written
-here by hand.
+EDL, OTIO and FCPXML go through the timeline exporters of
+:mod:`editor.interchange.timeline_io` (OpenTimelineIO and its adapters; FCPXML written
+exactly by :mod:`editor.interchange.fcpxml`); the CSV is PySceneDetect's ``--csv`` scene
+list, written here by hand.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from editor.core.errors import CutwiseError
 from editor.core.timecode import FrameRate
 
 FORMATS = ("csv", "edl", "otio", "fcpxml")
-_ADAPTERS = {"edl": "cmx_3600", "otio": "otio_json", "fcpxml": "fcpx_xml"}
+_FORMATS = {"edl": "edl", "otio": "otio", "fcpxml": "fcpxml"}  # -> timeline_io format
 
 
 class ExportError(CutwiseError):
@@ -71,48 +72,47 @@ def to_csv(result: dict) -> str:
     return buf.getvalue()
 
 
-def to_timeline(result: dict, name: str | None = None):
-    """An ``opentimelineio.schema.Timeline`` with one clip per shot, gaps for transitions."""
-    import opentimelineio as otio
+def shots_project(result: dict, name: str | None = None):
+    """A project with the shot list's media and a timeline of one clip per shot, back to
+    back (transition frames, in no shot, are left out)."""
+    from editor.core.model import Clip, MediaAsset, Project, Timeline, Track
 
-    rate = float(_rate(result))
+    rate = _rate(result)
     path = Path(result.get("path") or "media.mp4")
     name = name or path.stem
-    frame_count = int(result["frame_count"])
-    available = otio.opentime.TimeRange(otio.opentime.RationalTime(0, rate),
-                                         otio.opentime.RationalTime(frame_count, rate))
-    url = path.resolve().as_uri() if path.is_absolute() or path.exists() else str(path)
-    timeline = otio.schema.Timeline(name=name)
-    timeline.global_start_time = otio.opentime.RationalTime(0, rate)
-    track = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)
-    timeline.tracks.append(track)
+    asset = MediaAsset(path=str(path.resolve()) if path.exists() else str(path), frame_rate=rate,
+                       frame_count=int(result["frame_count"]), width=0, height=0,
+                       variable_frame_rate=bool(result.get("variable_frame_rate", False)),
+                       name=path.name)
+    track = Track(name="V1")
+    position = 0
     for number, shot in enumerate(result["shots"], 1):
-        ref = otio.schema.ExternalReference(target_url=url, available_range=available)
-        ref.name = path.name
-        source = otio.opentime.TimeRange(
-            otio.opentime.RationalTime(shot["start"], rate),
-            otio.opentime.RationalTime(shot["end"] - shot["start"] + 1, rate))
-        track.append(otio.schema.Clip(name=f"{name} shot {number}", media_reference=ref,
-                                      source_range=source))
-    return timeline
+        length = shot["end"] - shot["start"] + 1
+        track.place(Clip(asset.id, position, length, shot["start"], name=f"{name} shot {number}"))
+        position += length
+    timeline = Timeline(name=name, frame_rate=rate, tracks=[track])
+    return Project(name=name, assets=[asset], timelines=[timeline])
+
+
+def to_timeline(result: dict, name: str | None = None):
+    """An ``opentimelineio.schema.Timeline`` with one clip per shot."""
+    from editor.interchange.otio_bridge import to_otio
+
+    return to_otio(shots_project(result, name))
 
 
 def to_string(result: dict, fmt: str, name: str | None = None) -> str:
     """The shot list in ``fmt`` (one of :data:`FORMATS`)."""
     if fmt == "csv":
         return to_csv(result)
-    if fmt not in _ADAPTERS:
+    if fmt not in _FORMATS:
         raise ExportError(f"Unknown cut list format '{fmt}' (use one of {', '.join(FORMATS)}).")
-    import opentimelineio as otio
+    from editor.interchange.timeline_io import export_string
 
-    timeline = to_timeline(result, name)
     try:
-        if fmt == "edl":
-            rate = _rate(result)
-            return otio.adapters.write_to_string(timeline, "cmx_3600", rate=float(rate))
-        return otio.adapters.write_to_string(timeline, _ADAPTERS[fmt])
-    except Exception as exc:  # an adapter missing or refusing the timeline
-        raise ExportError(f"Could not write {fmt.upper()}: {exc}") from exc
+        return export_string(shots_project(result, name), _FORMATS[fmt])[0]
+    except CutwiseError as exc:
+        raise ExportError(exc.message) from exc
 
 
 def write(result: dict, fmt: str, path: str | os.PathLike, name: str | None = None) -> Path:

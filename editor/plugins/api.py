@@ -9,13 +9,19 @@ project's suggestion lane. Built-in engines register through this same API.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
-from editor.core.model import MediaAsset, Suggestion
+from editor.core.errors import CutwiseError
+from editor.core.model import MediaAsset, Project, Suggestion, Timeline
 from editor.core.progress import CancelToken, ProgressCallback
 
 API_VERSION = 1
+#: the API versions this Cutwise can load plugins for (a manifest's ``api``)
+SUPPORTED_API_VERSIONS = (1,)
+
+log = logging.getLogger("cutwise.plugins")
 
 
 @dataclass(frozen=True)
@@ -80,12 +86,58 @@ class Engine:
         return values
 
 
+class PluginError(CutwiseError):
+    """A plugin that could not be loaded, or that failed while it ran."""
+
+
+@dataclass(frozen=True)
+class Exporter:
+    """A plugin's timeline exporter: ``run(project, timeline) -> str`` for files ending in
+    ``extension`` (e.g. ``".srt"``); offered by File ▸ Export timeline and ``cutwise export``."""
+
+    id: str
+    name: str
+    extension: str
+    run: Callable[[Project, Timeline], str]
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """A loaded plugin, as the Plugins dialog lists it."""
+
+    name: str
+    version: str
+    api: int
+    source: str                     # "built-in", "entry point (dist 1.0)" or the folder
+    description: str = ""
+    engines: tuple[str, ...] = ()
+    exporters: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PluginFailure:
+    """A plugin that was disabled, and why, in one readable sentence."""
+
+    plugin: str
+    message: str
+    source: str = ""
+    engines: tuple[str, ...] = ()
+
+
 @dataclass
 class Registry:
     """What the app knows how to run; the UI makes one panel per engine."""
 
     engines: dict[str, Engine] = field(default_factory=dict)
     listeners: list[Callable[[Engine], None]] = field(default_factory=list)
+    exporters: dict[str, Exporter] = field(default_factory=dict)
+    plugins: list[PluginInfo] = field(default_factory=list)
+    failures: list[PluginFailure] = field(default_factory=list)
+    #: called with each new :class:`PluginFailure`, possibly from a worker thread
+    failure_listeners: list[Callable[[PluginFailure], None]] = field(default_factory=list)
+    #: engine or exporter id -> why it is disabled
+    disabled: dict[str, str] = field(default_factory=dict)
 
     def register_engine(self, engine: Engine) -> None:
         if engine.id in self.engines:
@@ -93,3 +145,28 @@ class Registry:
         self.engines[engine.id] = engine
         for listener in self.listeners:
             listener(engine)
+
+    def register_exporter(self, exporter: Exporter) -> None:
+        extension = exporter.extension.lower()
+        if exporter.id in self.exporters:
+            raise ValueError(f"an exporter named {exporter.id!r} is already registered")
+        if any(e.extension.lower() == extension for e in self.exporters.values()):
+            raise ValueError(f"another exporter already writes {extension} files")
+        self.exporters[exporter.id] = exporter
+
+    def exporter_for(self, path: str) -> Exporter | None:
+        """The enabled plugin exporter for ``path``'s extension, if any."""
+        name = str(path).lower()
+        for exporter in self.exporters.values():
+            if exporter.id not in self.disabled and name.endswith(exporter.extension.lower()):
+                return exporter
+        return None
+
+    def fail(self, failure: PluginFailure, disable: tuple[str, ...] = ()) -> None:
+        """Record a plugin failure, disable its engines/exporters, log it and tell listeners."""
+        for item in (*failure.engines, *disable):
+            self.disabled.setdefault(item, failure.message)
+        self.failures.append(failure)
+        log.error(failure.message)
+        for listener in list(self.failure_listeners):
+            listener(failure)

@@ -47,10 +47,10 @@ def create_window(args: argparse.Namespace, settings=None, player_options: dict 
     """The main window with the engines registered and the requested project open."""
     from PySide6.QtCore import QSettings
 
-    from editor.plugins.builtin import builtin_registry
+    from editor.plugins.discovery import load_registry
     from editor.ui.main_window import MainWindow
 
-    window = MainWindow(builtin_registry(), settings or QSettings("cutwise", "cutwise"),
+    window = MainWindow(load_registry(), settings or QSettings("cutwise", "cutwise"),
                         player_options=player_options)
     projects = [p for p in args.paths if p.endswith(".cutwise")]
     media = [p for p in args.paths if not p.endswith(".cutwise")]

@@ -6,7 +6,6 @@ the registry holds every menu command and shortcut, and jobs run on the runner.
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
@@ -26,10 +25,12 @@ from editor.plugins.api import Registry
 from editor.ui.actions import ActionRegistry, ActionSpec
 from editor.ui.document import Document
 from editor.ui.engine_panel import EnginePanel
+from editor.ui.interchange import install_interchange_actions
 from editor.ui.jobs import JobBridge, JobsWidget
 from editor.ui.media_bin import MediaBin
 from editor.ui.media_provider import MediaProvider
 from editor.ui.player import PlayerPanel
+from editor.ui.plugins_dialog import install_plugin_actions, panel_class_for
 from editor.ui.timeline_view import TimelineView
 
 MEDIA_FILTER = "Media (*.mp4 *.mov *.mkv *.webm *.avi *.m4v *.mts *.wav *.m4a *.mp3 *.flac);;All files (*)"
@@ -83,6 +84,8 @@ class MainWindow(QMainWindow):
         self._default_layout_pending = state is None or not self.restoreState(state)
         self.autosave_timer = QTimer(self, interval=Document.AUTOSAVE_MS, timeout=self.autosave)
         self.autosave_timer.start()
+        install_interchange_actions(self)
+        install_plugin_actions(self)
 
     # --- construction -----------------------------------------------------------------
     def showEvent(self, event) -> None:
@@ -104,10 +107,7 @@ class MainWindow(QMainWindow):
         return dock
 
     def add_engine_panel(self, engine) -> None:
-        panel_class = EnginePanel
-        if engine.panel:
-            module, _, name = engine.panel.partition(":")
-            panel_class = getattr(importlib.import_module(module), name)
+        panel_class = panel_class_for(engine, self.registry, EnginePanel)  # a failing plugin panel: generic one
         panel = panel_class(engine, self.document, self.runner, self.bridge, self.provider)
         panel.player_panel = self.player
         panel.jump_requested.connect(self.show_source_frame)

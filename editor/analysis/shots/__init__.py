@@ -39,7 +39,7 @@ from editor.media.probe import probe
 
 from editor.analysis.shots.extract import Features, extract_features
 from editor.analysis.shots.features import COLUMNS
-from editor.analysis.shots.scoring import Boundary, detect
+from editor.analysis.shots.scoring import detect
 
 __all__ = ["ENGINE", "VERSION", "Cut", "Transition", "Shot", "ShotResult", "detect_shots",
            "score_features", "extract_features", "Features", "to_suggestions"]

@@ -1,0 +1,244 @@
+"""Auto-reframe benchmark: Cutwise's camera vs a fixed centre crop and a naive tracker.
+
+    python benchmarks/reframe.py /tmp/corpus-small /tmp/corpus-full [--aspect 9:16]
+                                 [--limit N] [--render-seconds 10]
+
+In one run, on every clip of each corpus (``corpus.json``; the subject boxes are the
+ground truth), three cameras with the same crop size:
+
+* ``cutwise``: :func:`editor.analysis.reframe.reframe` (shots, subject signals, L1 path);
+* ``centre``: a fixed centre crop;
+* ``naive``: a per-frame tracker: the centre of the strongest subject blob of each frame
+  (the same detections Cutwise uses) smoothed with an exponential moving average
+  (alpha 0.2), never reset at cuts.
+
+Measures (frames whose ground-truth box is null, inside transitions or absent, are
+skipped):
+
+* coverage: share of frames whose ground-truth box lies fully inside the crop, among
+  frames where the box can fit (no wider/taller than the crop); floor ≥ 98 %;
+* mean absolute acceleration of the crop position, px/frame², and direction reversals
+  per minute (a reversal: the crop moves the other way than its last move), both
+  inside the ground truth's shots only (a cut may jump); floor: ≤ half the naive's;
+* drift: mean |velocity| (px/frame) on shots with no subject at all;
+* speed: analysis frames/s and × real time (decode + shots + signals + planning,
+  nothing cached), and render × real time on the first 1080p clip (``--render-seconds``).
+
+Results: ``benchmarks/results/reframe.json`` and ``reframe.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from editor.analysis.reframe import Signals, parse_aspect, reframe  # noqa: E402
+from editor.core.cache import AnalysisCache  # noqa: E402
+
+CAMERAS = ("cutwise", "naive", "centre")
+
+
+def naive_path(signals_boxes: np.ndarray, width: int, height: int, crop: tuple[int, int],
+               alpha: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
+    cw, ch = crop
+    xs, ys = np.zeros(len(signals_boxes)), np.zeros(len(signals_boxes))
+    cx, cy = width / 2, height / 2
+    for i, blobs in enumerate(signals_boxes):
+        if blobs[0, 4] > 0:
+            tx, ty = (blobs[0, 0] + blobs[0, 2]) / 2, (blobs[0, 1] + blobs[0, 3]) / 2
+            cx += alpha * (tx - cx)
+            cy += alpha * (ty - cy)
+        xs[i] = np.clip(cx - cw / 2, 0, width - cw)
+        ys[i] = np.clip(cy - ch / 2, 0, height - ch)
+    return np.round(xs), np.round(ys)
+
+
+def score(truth: dict, xs: np.ndarray, ys: np.ndarray, crop: tuple[int, int]) -> dict:
+    cw, ch = crop
+    boxes = truth["subject"]["boxes"]
+    fits = inside = 0
+    for i, box in enumerate(boxes[:len(xs)]):
+        if box is None or box[2] > cw or box[3] > ch:
+            continue
+        fits += 1
+        x, y = xs[i], ys[i]
+        inside += (x <= box[0] and box[0] + box[2] <= x + cw and y <= box[1]
+                   and box[1] + box[3] <= y + ch)
+    acc, reversals, frames, still = [], 0, 0, []
+    for shot in truth["shots"]:
+        s, e = shot["start"], min(shot["end"], len(xs) - 1)
+        if e - s < 2:
+            continue
+        frames += e - s + 1
+        for pos in (xs[s:e + 1], ys[s:e + 1]):
+            acc.extend(np.abs(np.diff(pos, 2)).tolist())
+            moves = np.sign(np.diff(pos))
+            moves = moves[moves != 0]
+            reversals += int(np.sum(moves[1:] != moves[:-1]))
+        if all(b is None for b in boxes[s:e + 1]):
+            still.extend(np.abs(np.diff(xs[s:e + 1])).tolist())
+    minutes = frames / truth["fps"] / 60
+    return {"fits": fits, "inside": inside,
+            "acc_sum": float(np.sum(acc)), "acc_n": len(acc),
+            "reversals": reversals, "minutes": minutes,
+            "still_sum": float(np.sum(still)), "still_n": len(still)}
+
+
+def summarise(rows: list[dict]) -> dict:
+    tot = {k: sum(r[k] for r in rows) for k in rows[0]}
+    return {"coverage": tot["inside"] / max(1, tot["fits"]),
+            "frames_scored": tot["fits"],
+            "mean_abs_acceleration": tot["acc_sum"] / max(1, tot["acc_n"]),
+            "reversals_per_minute": tot["reversals"] / max(1e-9, tot["minutes"]),
+            "drift_px_per_frame": tot["still_sum"] / max(1, tot["still_n"])}
+
+
+def run_corpus(folder: Path, aspect: str, limit: int | None) -> dict:
+    index = json.loads((folder / "corpus.json").read_text())
+    clips = index["clips"][:limit] if limit else index["clips"]
+    per_camera = {c: [] for c in CAMERAS}
+    clip_rows, seconds, video_seconds, frames_total, padded_shots, shots_total = [], 0.0, 0.0, 0, 0, 0
+    modes = {"stationary": 0, "pan": 0, "track": 0}
+    for clip in clips:
+        truth = json.loads((folder / clip["ground_truth"]).read_text())
+        video = folder / clip["video"]
+        with tempfile.TemporaryDirectory() as tmp:
+            cache = AnalysisCache(tmp)
+            t0 = time.perf_counter()
+            result = reframe(video, aspect=aspect, cache=cache)
+            took = time.perf_counter() - t0
+            arrays = next(iter(_signal_arrays(cache)))
+            signals = Signals.from_arrays(arrays)
+        crop = result.crop
+        w, h = result.source
+        paths = {"cutwise": (result.xs, result.ys),
+                 "centre": (np.full(result.frame_count, (w - crop[0]) // 2),
+                            np.full(result.frame_count, (h - crop[1]) // 2)),
+                 "naive": naive_path(signals.per_frame(), w, h, crop)}
+        row = {"clip": clip["name"], "size": f"{w}x{h}", "fps": truth["fps"],
+               "frames": result.frame_count, "seconds": round(took, 2),
+               "analysis_fps": round(result.frame_count / took, 1),
+               "realtime": round(result.frame_count / truth["fps"] / took, 2)}
+        for cam in CAMERAS:
+            s = score(truth, *paths[cam], crop)
+            per_camera[cam].append(s)
+            row[f"{cam}_coverage"] = round(s["inside"] / max(1, s["fits"]), 4)
+        clip_rows.append(row)
+        seconds += took
+        video_seconds += result.frame_count / truth["fps"]
+        frames_total += result.frame_count
+        padded_shots += sum(p.padded for p in result.shots)
+        shots_total += len(result.shots)
+        for p in result.shots:
+            modes[p.mode] += 1
+        print(f"  {clip['name']}: " + ", ".join(f"{k}={v}" for k, v in row.items()
+                                                 if k != "clip"), flush=True)
+    summary = {cam: summarise(rows) for cam, rows in per_camera.items()}
+    return {"corpus": str(folder), "scale": index.get("scale"), "clips": clip_rows,
+            "summary": summary, "analysis_fps": frames_total / seconds,
+            "analysis_realtime": video_seconds / seconds, "shots": shots_total,
+            "padded_shots": padded_shots, "camera_modes": modes}
+
+
+def _signal_arrays(cache: AnalysisCache):
+    for path in sorted(cache.root.glob("*/reframe-signals-*.npz")):
+        yield cache.get_arrays(path.stem)
+
+
+def render_speed(folder: Path, aspect: str, seconds: float) -> dict | None:
+    """Render the first ``seconds`` of the corpus's first 1080p clip (× real time)."""
+    from editor.analysis.reframe.render import render
+
+    index = json.loads((folder / "corpus.json").read_text())
+    big = [c for c in index["clips"] if c["height"] >= 1080] or index["clips"]
+    clip = big[0]
+    video = folder / clip["video"]
+    n = min(clip["frame_count"], int(seconds * clip["fps"]))
+    result = reframe(video, aspect=aspect, cache=AnalysisCache(tempfile.mkdtemp()))
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        render(video, Path(tmp) / "out.mp4", result.xs, result.ys, result.crop,
+               result.output, padded=result.padded, last_frame=n - 1)
+        took = time.perf_counter() - t0
+    return {"clip": clip["name"], "size": f"{clip['width']}x{clip['height']}",
+            "output": f"{result.output[0]}x{result.output[1]}", "frames": n,
+            "seconds": round(took, 2), "fps": round(n / took, 1),
+            "realtime": round(n / clip["fps"] / took, 2)}
+
+
+def markdown(report: dict) -> str:
+    lines = [f"# Auto-reframe benchmark ({report['aspect']})", "",
+             f"Machine: {report['machine']}. Crop: full height at {report['aspect']}.", ""]
+    for corpus in report["corpora"]:
+        s = corpus["summary"]
+        naive = s["naive"]
+        lines += [f"## {corpus['corpus']} ({len(corpus['clips'])} clips)", "",
+                  "| camera | coverage | mean abs accel (px/frame²) | reversals / min | drift (px/frame) |",
+                  "|---|---|---|---|---|"]
+        for cam in CAMERAS:
+            c = s[cam]
+            lines.append(f"| {cam} | {c['coverage']:.2%} | {c['mean_abs_acceleration']:.3f} | "
+                         f"{c['reversals_per_minute']:.1f} | {c['drift_px_per_frame']:.3f} |")
+        cut = s["cutwise"]
+        lines += ["", f"- frames scored: {cut['frames_scored']}; coverage floor 98 %: "
+                      f"**{'met' if cut['coverage'] >= 0.98 else 'NOT met'}**",
+                  f"- acceleration vs naive: {cut['mean_abs_acceleration'] / max(1e-9, naive['mean_abs_acceleration']):.3f}× "
+                  f"(floor ≤ 0.5×); reversals vs naive: "
+                  f"{cut['reversals_per_minute'] / max(1e-9, naive['reversals_per_minute']):.3f}× (floor ≤ 0.5×)",
+                  f"- analysis: {corpus['analysis_fps']:.0f} frames/s, "
+                  f"{corpus['analysis_realtime']:.2f}× real time (floor 2× on 1080p)",
+                  f"- shots: {corpus['shots']} ({corpus['camera_modes']}), padded: {corpus['padded_shots']}",
+                  "", "| clip | size | frames | × real time | cutwise | naive | centre |",
+                  "|---|---|---|---|---|---|---|"]
+        for r in corpus["clips"]:
+            lines.append(f"| {r['clip']} | {r['size']} | {r['frames']} | {r['realtime']} | "
+                         f"{r['cutwise_coverage']:.2%} | {r['naive_coverage']:.2%} | "
+                         f"{r['centre_coverage']:.2%} |")
+        lines.append("")
+    if report.get("render"):
+        r = report["render"]
+        lines += ["## Render", "",
+                  f"{r['clip']} ({r['size']} → {r['output']}, {r['frames']} frames): "
+                  f"{r['fps']} frames/s, **{r['realtime']}× real time** (floor 1×)", ""]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("corpora", nargs="+", type=Path)
+    parser.add_argument("--aspect", default="9:16")
+    parser.add_argument("--limit", type=int, default=None, help="first N clips per corpus")
+    parser.add_argument("--render-seconds", type=float, default=10.0,
+                        help="seconds of a 1080p clip to render (0: skip)")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument("--name", default="reframe")
+    args = parser.parse_args()
+    parse_aspect(args.aspect)
+    report = {"aspect": args.aspect, "machine": f"{platform.machine()}, "
+              f"{platform.python_implementation()} {platform.python_version()}",
+              "corpora": []}
+    for folder in args.corpora:
+        print(f"{folder}:", flush=True)
+        report["corpora"].append(run_corpus(folder, args.aspect, args.limit))
+    if args.render_seconds > 0:
+        report["render"] = render_speed(args.corpora[-1], args.aspect, args.render_seconds)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / f"{args.name}.json").write_text(json.dumps(report, indent=2) + "\n")
+    text = markdown(report)
+    (args.out / f"{args.name}.md").write_text(text + "\n")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

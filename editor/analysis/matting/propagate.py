@@ -1,0 +1,300 @@
+"""Propagation through a shot, forward and backward from the prompted frames.
+
+Each frame of the shot belongs to its nearest prompted frame (a *keyframe*): the mask is
+carried forward from a keyframe up to the midpoint to the next one, and backward down to
+the midpoint to the previous one. From frame to frame the last mask is moved by optical
+flow and handed to the backend as the prior (SAM also gets the low-res logits). A frame
+whose mask jumps (area or IoU against the moved prior) or vanishes is flagged, and the
+moved prior is kept instead, so one bad frame does not poison the rest.
+
+A correction (a new prompt on any frame) re-propagates only that keyframe's frames and
+stops early, in each direction, once the new masks agree with the stored ones again.
+
+Memory is bounded whatever the shot length: masks go to disk as they are made (PNG per
+frame in the session folder); only a handful of frames (SAM: one encoder batch of
+embeddings) are held at a time. Backward passes decode the shot in chunks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from editor.analysis.matting.types import Prompt, Segment, Segmenter, iou
+from editor.core.errors import CutwiseError
+from editor.core.files import atomic_write_bytes
+from editor.core.progress import CancelToken, ProgressCallback, no_progress
+
+STATE_VERSION = 1
+CHUNK = 24  # frames decoded at once when walking backward
+FLAG_LOST, FLAG_JUMP, FLAG_DRIFT = "lost", "jump", "drift"
+
+
+# --- frames ------------------------------------------------------------------------------
+
+class FrameSource:
+    """Decoded frames of one file at the analysis size, forward or backward, by index."""
+
+    def __init__(self, path: str | os.PathLike, size: tuple[int, int],
+                 cancel: CancelToken | None = None):
+        from editor.media.decode import frame_times
+
+        self.path, self.size, self.cancel = Path(path), size, cancel
+        self.times = frame_times(self.path, cancel=cancel)
+
+    def forward(self, first: int, last: int) -> Iterator[tuple[int, np.ndarray]]:
+        from editor.media.decode import iter_frames
+
+        if first > last or first >= len(self.times):
+            return
+        start = self.times[first] if first > 0 else None
+        for frame in iter_frames(self.path, width=self.size[0], height=self.size[1],
+                                 start_s=start, cancel=self.cancel):
+            if frame.index < first:
+                continue
+            if frame.index > last:
+                break
+            yield frame.index, frame.image
+
+    def backward(self, first: int, last: int) -> Iterator[tuple[int, np.ndarray]]:
+        end = last
+        while end >= first:
+            begin = max(first, end - CHUNK + 1)
+            chunk = list(self.forward(begin, end))
+            yield from reversed(chunk)
+            end = begin - 1
+
+    def frame(self, index: int) -> np.ndarray | None:
+        return next((img for i, img in self.forward(index, index)), None)
+
+
+class FlowWarp:
+    """Moves a mask from the previous frame to the current one with dense optical flow."""
+
+    def __init__(self, width: int = 320):
+        self.width = width
+        self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
+
+    def _gray(self, image: np.ndarray) -> np.ndarray:
+        h, w = image.shape[:2]
+        s = min(1.0, self.width / w)
+        small = cv2.resize(image, (max(8, round(w * s)), max(8, round(h * s))),
+                           interpolation=cv2.INTER_AREA)
+        return cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+
+    def __call__(self, prev_image: np.ndarray, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        h, w = mask.shape
+        cur, prev = self._gray(image), self._gray(prev_image)
+        flow = self._dis.calc(cur, prev, None)  # where each current pixel was
+        sx, sy = w / cur.shape[1], h / cur.shape[0]
+        flow = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR)
+        gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+        moved = cv2.remap(mask.astype(np.float32), gx + flow[..., 0] * sx, gy + flow[..., 1] * sy,
+                          cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        return moved > 0.5
+
+
+# --- the session -------------------------------------------------------------------------
+
+@dataclass
+class FrameInfo:
+    area: int
+    keyframe: int
+    flag: str | None = None
+    score: float = 1.0
+
+
+@dataclass
+class MatteSession:
+    """One subject in one shot of one file: prompts, per-frame masks on disk, flags.
+
+    ``folder`` holds ``state.json``, ``masks/NNNNNN.png`` (analysis size) and, after
+    :func:`~editor.analysis.matting.render.render`, ``alpha/NNNNNN.png`` (full size).
+    """
+
+    folder: Path
+    path: Path
+    shot: tuple[int, int]
+    size: tuple[int, int]  # analysis (width, height)
+    display: tuple[int, int]  # the media's (width, height); prompts are in these pixels
+    backend: str = ""
+    prompts: dict[int, Prompt] = field(default_factory=dict)
+    frames: dict[int, FrameInfo] = field(default_factory=dict)
+    lower_quality: bool = False
+
+    # --- persistence -----------------------------------------------------------------------
+    @property
+    def mask_dir(self) -> Path:
+        return self.folder / "masks"
+
+    @property
+    def alpha_dir(self) -> Path:
+        return self.folder / "alpha"
+
+    def mask_path(self, frame: int) -> Path:
+        return self.mask_dir / f"{frame:06d}.png"
+
+    def save(self) -> None:
+        data = {"version": STATE_VERSION, "path": str(self.path), "shot": list(self.shot),
+                "size": list(self.size), "display": list(self.display), "backend": self.backend,
+                "lower_quality": self.lower_quality,
+                "prompts": [p.to_dict() for p in sorted(self.prompts.values(), key=lambda p: p.frame)],
+                "frames": {str(f): [i.area, i.keyframe, i.flag, round(i.score, 4)]
+                           for f, i in sorted(self.frames.items())}}
+        atomic_write_bytes(self.folder / "state.json", json.dumps(data).encode())
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike) -> MatteSession:
+        folder = Path(folder)
+        try:
+            data = json.loads((folder / "state.json").read_text())
+            if data.get("version") != STATE_VERSION:
+                raise ValueError("version")
+        except (OSError, ValueError, KeyError) as exc:
+            raise CutwiseError(f"{folder} is not a Cutwise matte folder ({exc}).") from None
+        session = cls(folder, Path(data["path"]), tuple(data["shot"]), tuple(data["size"]),
+                      tuple(data["display"]), data["backend"],
+                      lower_quality=bool(data.get("lower_quality")))
+        session.prompts = {p["frame"]: Prompt.from_dict(p) for p in data["prompts"]}
+        session.frames = {int(f): FrameInfo(v[0], v[1], v[2], v[3]) for f, v in data["frames"].items()}
+        return session
+
+    def read_mask(self, frame: int) -> np.ndarray | None:
+        img = cv2.imread(str(self.mask_path(frame)), cv2.IMREAD_GRAYSCALE)
+        return None if img is None else img > 127
+
+    def _write_mask(self, frame: int, mask: np.ndarray) -> None:
+        _, data = cv2.imencode(".png", mask.astype(np.uint8) * 255)
+        atomic_write_bytes(self.mask_path(frame), data.tobytes())
+
+    @property
+    def flagged(self) -> list[tuple[int, str]]:
+        return [(f, i.flag) for f, i in sorted(self.frames.items()) if i.flag]
+
+    # --- propagation -----------------------------------------------------------------------
+    def regions(self) -> dict[int, tuple[int, int]]:
+        """For each keyframe, the frames (first, last) that take their mask from it."""
+        keys = sorted(self.prompts)
+        s, e = self.shot
+        out = {}
+        for i, k in enumerate(keys):
+            lo = s if i == 0 else (keys[i - 1] + k) // 2 + 1
+            hi = e if i == len(keys) - 1 else (k + keys[i + 1]) // 2
+            out[k] = (lo, hi)
+        return out
+
+    def add_prompt(self, prompt: Prompt) -> None:
+        s, e = self.shot
+        if not s <= prompt.frame <= e:
+            raise CutwiseError(f"Frame {prompt.frame} is outside the shot ({s}-{e}).")
+        self.prompts[prompt.frame] = prompt
+
+    def propagate(self, segmenter: Segmenter, source: FrameSource, *,
+                  keyframes: list[int] | None = None, converge: bool = False,
+                  progress: ProgressCallback = no_progress, cancel: CancelToken | None = None,
+                  on_warning=None) -> None:
+        """Compute the masks of ``keyframes``' regions (all by default).
+
+        With ``converge``, each direction stops once three frames in a row agree with the
+        masks already stored (IoU ≥ 0.97, none flagged): the rest of the shot is kept.
+        """
+        if not self.prompts:
+            raise CutwiseError("No prompt: click the subject at least once.")
+        self.mask_dir.mkdir(parents=True, exist_ok=True)
+        regions = self.regions()
+        keys = sorted(regions) if keyframes is None else sorted(keyframes)
+        total = sum(regions[k][1] - regions[k][0] + 1 for k in keys)
+        done = 0
+        sx, sy = self.size[0] / self.display[0], self.size[1] / self.display[1]
+        for k in keys:
+            lo, hi = regions[k]
+            prompt = self.prompts[k].scaled(sx, sy)
+            neighbour_index = k + 4 if k + 4 <= hi else max(lo, k - 4)
+            neighbour = source.frame(neighbour_index) if neighbour_index != k else None
+            for direction, frames in (("forward", source.forward(k, hi)),
+                                      ("backward", source.backward(lo, k - 1) if k > lo else iter(()))):
+                steps = self._walk(segmenter, frames, k, prompt if direction == "forward" else None,
+                                   neighbour, converge, cancel, on_warning)
+                for _ in steps:
+                    done += 1
+                    if done % 2 == 0 or done == total:
+                        progress(done, total, f"{direction} from frame {k}")
+            self.save()
+        progress(total, total, "propagated")
+
+    def _walk(self, segmenter: Segmenter, frames, key: int, prompt: Prompt | None, neighbour,
+              converge: bool, cancel, on_warning) -> Iterator[int]:
+        """Segment ``frames`` in order; a backward walk starts from the stored keyframe mask."""
+        warp = FlowWarp()
+        prev_img, prev_seg, good_area, key_area, agree, bad_run = None, None, 0, 0, 0, 0
+        if prompt is None:  # backward: start from the keyframe's own mask
+            prev_img = self._key_image
+            mask = self.read_mask(key)
+            prev_seg = Segment(mask if mask is not None else np.zeros(self.size[::-1], bool),
+                               logits=self._key_logits)
+            good_area = key_area = prev_seg.area
+        h, w = self.size[1], self.size[0]
+        min_area = max(16, int(0.0004 * h * w))
+        batch: deque = deque()
+        iterator = iter(frames)
+        while True:
+            if not batch:
+                chunk = []
+                for _ in range(max(1, segmenter.batch_size)):
+                    item = next(iterator, None)
+                    if item is None:
+                        break
+                    chunk.append(item)
+                if not chunk:
+                    return
+                features = segmenter.prepare([img for _, img in chunk])
+                batch.extend(zip(chunk, features))
+            (index, image), feature = batch.popleft()
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            flag = None
+            if prompt is not None and index == key:
+                seg = segmenter.from_prompt(feature, image, prompt, neighbour)
+                self._key_image, self._key_logits = image, seg.logits
+                if seg.area < min_area:
+                    flag = FLAG_LOST
+                good_area = key_area = seg.area
+            else:
+                moved = Segment(warp(prev_img, image, prev_seg.mask), prev_seg.score,
+                                prev_seg.logits)
+                seg = segmenter.track(feature, image, moved) if moved.area else moved
+                if seg.area < min_area:
+                    flag = FLAG_LOST if moved.area < min_area else FLAG_JUMP
+                elif good_area and (not 0.5 <= seg.area / max(1, good_area) <= 2.0
+                                    or iou(seg.mask, moved.mask) < 0.5):
+                    flag = FLAG_JUMP
+                elif key_area and not 0.5 <= seg.area / key_area <= 1.6:
+                    flag = FLAG_DRIFT  # slow creep away from the prompted frame's size
+                if flag in (FLAG_JUMP, FLAG_DRIFT) and bad_run < 12:
+                    seg = moved  # trust the moved mask over a sudden jump, for a while
+                    bad_run += 1
+                else:
+                    bad_run = 0
+                    if seg.area >= min_area:
+                        good_area = seg.area
+            if converge and index != key:
+                old, info = self.read_mask(index), self.frames.get(index)
+                same = old is not None and info is not None and not info.flag and \
+                    iou(old, seg.mask) >= 0.97
+                agree = agree + 1 if same else 0
+            self._write_mask(index, seg.mask)
+            self.frames[index] = FrameInfo(seg.area, key, flag, float(seg.score))
+            prev_img, prev_seg = image, seg
+            yield index
+            if converge and agree >= 3:
+                return
+
+    _key_image = None
+    _key_logits = None

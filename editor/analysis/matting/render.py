@@ -1,0 +1,203 @@
+"""Soft alpha at full size and the exporters: PNG RGBA, ProRes 4444, WebM VP9 alpha, matte video.
+
+:func:`render` decodes the shot once at full size, turns each stored mask into a soft,
+temporally smoothed alpha (:mod:`.refine`), keeps it as ``alpha/NNNNNN.png`` in the
+session folder and hands ``(index, rgb, alpha)`` to every writer. Each writer builds its
+output under a temporary name beside the target and renames it into place only when the
+whole shot is written: a cancelled or failed export leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from editor.analysis.matting.propagate import MatteSession
+from editor.analysis.matting.refine import TemporalSmoother, soft_alpha
+from editor.core.errors import CutwiseError
+from editor.core.progress import CancelToken, ProgressCallback, no_progress
+
+FORMATS = ("png", "prores", "webm", "matte")
+SUFFIX = {"prores": ".mov", "webm": ".webm", "matte": ".mp4"}
+
+
+class _Writer:
+    def write(self, index: int, rgb: np.ndarray, alpha: np.ndarray) -> None: ...
+    def close(self) -> None: ...
+    def abort(self) -> None: ...
+
+
+class PngWriter(_Writer):
+    """A folder of ``frame_%06d.png`` RGBA files named by 0-based source frame index."""
+
+    def __init__(self, out: Path):
+        self.out = Path(out)
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.", dir=self.out.parent))
+
+    def write(self, index, rgb, alpha):
+        bgra = np.dstack([rgb[:, :, ::-1], alpha])
+        cv2.imwrite(str(self.tmp / f"frame_{index:06d}.png"), bgra,
+                    [cv2.IMWRITE_PNG_COMPRESSION, 1])
+
+    def close(self):
+        if self.out.exists():
+            shutil.rmtree(self.out) if self.out.is_dir() else self.out.unlink()
+        os.replace(self.tmp, self.out)
+
+    def abort(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class VideoWriter(_Writer):
+    """A video through PyAV: ``kind`` is prores (4444 with alpha), webm (VP9 alpha) or matte."""
+
+    def __init__(self, out: Path, kind: str, rate: Fraction, size: tuple[int, int]):
+        self.out, self.kind = Path(out), kind
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.out.name}.", suffix=self.out.suffix or ".tmp",
+                                   dir=self.out.parent)
+        os.close(fd)
+        self.tmp = Path(tmp)
+        w, h = size
+        try:
+            self.container = av.open(str(self.tmp), "w", format=_container_format(self.out, kind))
+            if kind == "prores":
+                codec, pix, options = "prores_ks", "yuva444p10le", {"profile": "4444",
+                                                                   "vendor": "apl0"}
+                self.source_format = "rgba"
+            elif kind == "webm":
+                codec, pix, options = "libvpx-vp9", "yuva420p", {"crf": "18", "b": "0",
+                                                                "row-mt": "1", "deadline": "good",
+                                                                "cpu-used": "4"}
+                self.source_format = "rgba"
+            else:
+                codec, pix, options = _matte_codec(self.out)
+                self.source_format = "gray"
+            if kind in ("webm", "matte") and pix.endswith("420p") and (w % 2 or h % 2):
+                raise CutwiseError(f"{self.out.name}: {codec} needs an even frame size, not {w}x{h}.")
+            self.stream = self.container.add_stream(codec, rate=rate)
+            self.stream.width, self.stream.height, self.stream.pix_fmt = w, h, pix
+            self.stream.codec_context.time_base = 1 / rate
+            self.stream.options = options
+        except BaseException:
+            self.abort()
+            raise
+        self.count = 0
+
+    def write(self, index, rgb, alpha):
+        data = alpha if self.source_format == "gray" else np.dstack([rgb, alpha])
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(data), format=self.source_format)
+        frame = frame.reformat(format=self.stream.pix_fmt)
+        frame.pts = self.count
+        self.count += 1
+        self.container.mux(self.stream.encode(frame))
+
+    def close(self):
+        try:
+            self.container.mux(self.stream.encode(None))
+            self.container.close()
+        except BaseException:
+            self.abort()
+            raise
+        os.replace(self.tmp, self.out)
+
+    def abort(self):
+        try:
+            self.container.close()
+        except Exception:
+            pass
+        self.tmp.unlink(missing_ok=True)
+
+
+def _container_format(out: Path, kind: str) -> str | None:
+    if kind == "prores":
+        return "mov"
+    if kind == "webm":
+        return "webm"
+    return {".mov": "mov", ".mkv": "matroska", ".mp4": "mp4"}.get(out.suffix.lower(), "mp4")
+
+
+def _matte_codec(out: Path) -> tuple[str, str, dict]:
+    """The grayscale matte: ProRes 422 HQ in .mov, lossless FFV1 in .mkv, else H.264."""
+    suffix = out.suffix.lower()
+    if suffix == ".mov":
+        return "prores_ks", "yuv422p10le", {"profile": "3", "vendor": "apl0"}
+    if suffix == ".mkv":
+        return "ffv1", "gray", {}
+    return "libx264", "yuv420p", {"crf": "10", "preset": "medium"}
+
+
+def make_writer(fmt: str, out: str | os.PathLike, rate, size: tuple[int, int]) -> _Writer:
+    if fmt not in FORMATS:
+        raise CutwiseError(f"Unknown matte format '{fmt}' (use {', '.join(FORMATS)}).")
+    if fmt == "png":
+        return PngWriter(Path(out))
+    rate = Fraction(rate.num, rate.den) if hasattr(rate, "den") else Fraction(rate)
+    return VideoWriter(Path(out), fmt, rate, size)
+
+
+def render(session: MatteSession, writers: list[_Writer] = (), *, smooth: float = 0.6,
+           progress: ProgressCallback = no_progress, cancel: CancelToken | None = None) -> Path:
+    """Soft alpha for every frame of the session's shot, fed to ``writers``; returns the
+    alpha folder. Frames without a mask get an empty alpha."""
+    from editor.media.decode import iter_frames
+
+    start, end = session.shot
+    times = None
+    if start > 0:
+        from editor.media.decode import frame_times
+
+        times = frame_times(session.path, cancel=cancel)
+    tmp_alpha = Path(tempfile.mkdtemp(prefix=".alpha.", dir=session.folder))
+    smoother = TemporalSmoother(strength=smooth)
+    total = end - start + 1
+    try:
+        for frame in iter_frames(session.path, start_s=times[start] if times else None,
+                                 cancel=cancel):
+            if frame.index < start:
+                continue
+            if frame.index > end:
+                break
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            rgb = frame.image
+            h, w = rgb.shape[:2]
+            mask = session.read_mask(frame.index)
+            if mask is None:
+                alpha = np.zeros((h, w), np.float32)
+            else:
+                if mask.shape != (h, w):
+                    mask = cv2.resize(mask.astype(np.float32), (w, h),
+                                      interpolation=cv2.INTER_LINEAR) > 0.5
+                alpha = soft_alpha(rgb, mask)
+            alpha = smoother(rgb, alpha) if smooth > 0 else alpha
+            alpha8 = np.clip(alpha * 255 + 0.5, 0, 255).astype(np.uint8)
+            cv2.imwrite(str(tmp_alpha / f"{frame.index:06d}.png"), alpha8,
+                        [cv2.IMWRITE_PNG_COMPRESSION, 1])
+            for writer in writers:
+                writer.write(frame.index, rgb, alpha8)
+            progress(frame.index - start + 1, total, "refining edges and writing")
+        for writer in writers:
+            writer.close()
+    except BaseException:
+        for writer in writers:
+            writer.abort()
+        shutil.rmtree(tmp_alpha, ignore_errors=True)
+        raise
+    if session.alpha_dir.exists():
+        shutil.rmtree(session.alpha_dir)
+    os.replace(tmp_alpha, session.alpha_dir)
+    return session.alpha_dir
+
+
+def read_alpha(session: MatteSession, frame: int) -> np.ndarray | None:
+    img = cv2.imread(str(session.alpha_dir / f"{frame:06d}.png"), cv2.IMREAD_GRAYSCALE)
+    return img

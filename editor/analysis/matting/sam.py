@@ -1,0 +1,187 @@
+"""Segment Anything as a propagation backend: device choice, bf16, batched encoder, OOM fallback.
+
+The image encoder (the expensive part) runs on a batch of frames at once; the mask
+decoder then runs frame by frame with the carried prompts (box, an interior point and
+last frame's low-res mask logits). On CUDA the encoder runs under bf16 autocast,
+optionally ``torch.compile``d; an out-of-memory error halves the batch and retries, and
+at a batch of one the model moves to the CPU with a warning instead of crashing. The same
+code runs on MPS and on the CPU (batch 1, float32), which is what the tests exercise.
+Only one batch of embeddings is alive at a time; :class:`EmbeddingCache` keeps a few for
+the interactive preview.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+
+import numpy as np
+
+from editor.analysis.matting.types import Prompt, Segment, bbox, interior_point, iou
+
+
+def select_device(requested: str | None = None) -> str:
+    """``requested`` if given, else CUDA, then Apple's MPS, then the CPU."""
+    import torch
+
+    if requested:
+        return requested
+    if torch.cuda.is_available():
+        return "cuda"
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def out_of_memory_types():
+    import torch
+
+    kinds = [getattr(torch, "OutOfMemoryError", None), getattr(torch.cuda, "OutOfMemoryError", None)]
+    return tuple(k for k in kinds if k is not None)
+
+
+class SamSegmenter:
+    """A loaded SAM (``segment_anything.modeling.Sam``) driven frame by frame."""
+
+    name = "sam"
+    lower_quality = False
+
+    def __init__(self, model, *, device: str | None = None, batch_size: int | None = None,
+                 bf16: bool | None = None, compile: bool = False,
+                 on_warning: Callable[[str], None] | None = None):
+        import torch
+        from segment_anything import SamPredictor
+
+        self.device = select_device(device)
+        self.model = model.to(self.device).eval()
+        self.bf16 = (self.device == "cuda") if bf16 is None else bf16
+        self.batch_size = batch_size or (8 if self.device == "cuda" else 1)
+        self.warn = on_warning or (lambda message: None)
+        self.predictor = SamPredictor(self.model)
+        self.encoder = self.model.image_encoder
+        if compile and self.device == "cuda":
+            self.encoder = torch.compile(self.encoder)
+        self.name = f"sam ({self.device}{', bf16' if self.bf16 else ''})"
+
+    # --- the image encoder, batched ---------------------------------------------------------
+    def _autocast(self):
+        import contextlib
+
+        import torch
+
+        if self.bf16:
+            return torch.autocast(device_type=self.device, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def _to_input(self, image: np.ndarray):
+        import torch
+
+        resized = self.predictor.transform.apply_image(image)
+        x = torch.as_tensor(resized, device=self.device).permute(2, 0, 1).contiguous()
+        return self.model.preprocess(x[None].float()), tuple(resized.shape[:2])
+
+    def _encode(self, batch):
+        import torch
+
+        with torch.inference_mode(), self._autocast():
+            return self.encoder(batch)
+
+    def prepare(self, images: list[np.ndarray]) -> list[dict]:
+        """Embeddings for ``images`` (one batch); halves the batch on out-of-memory."""
+        import torch
+
+        inputs = [self._to_input(img) for img in images]
+        out: list[dict] = []
+        start = 0
+        while start < len(inputs):
+            size = min(self.batch_size, len(inputs) - start)
+            chunk = inputs[start:start + size]
+            try:
+                features = self._encode(torch.cat([x for x, _ in chunk]))
+            except out_of_memory_types():
+                if self.device == "cuda":
+                    torch.cuda.empty_cache()
+                if size > 1:
+                    self.batch_size = size // 2
+                    self.warn(f"GPU out of memory: encoder batch lowered to {self.batch_size}")
+                    continue
+                self._fall_back_to_cpu()
+                inputs = [self._to_input(img) for img in images]
+                continue
+            for i, (_, input_size) in enumerate(chunk):
+                out.append({"features": features[i:i + 1].float(), "input_size": input_size,
+                            "original_size": images[start + i].shape[:2]})
+            start += size
+        return out
+
+    def _fall_back_to_cpu(self) -> None:
+        import torch
+
+        if self.device == "cpu":
+            raise MemoryError("out of memory on the CPU while encoding one frame")
+        self.warn("GPU out of memory even at batch 1: SAM continues on the CPU (slower)")
+        self.device, self.bf16, self.batch_size = "cpu", False, 1
+        self.model = self.model.to("cpu")
+        self.encoder = self.model.image_encoder
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        self.name = "sam (cpu after GPU out of memory)"
+
+    # --- the mask decoder -------------------------------------------------------------------
+    def _predict(self, feature: dict, points=None, labels=None, box=None, logits=None,
+                 multimask: bool = True):
+        import torch
+
+        p = self.predictor
+        p.features, p.input_size, p.original_size = (feature["features"], feature["input_size"],
+                                                     feature["original_size"])
+        p.is_image_set = True
+        with torch.inference_mode():
+            masks, scores, low_res = p.predict(point_coords=points, point_labels=labels, box=box,
+                                               mask_input=logits, multimask_output=multimask)
+        return masks, scores, low_res
+
+    def from_prompt(self, feature, image, prompt: Prompt, neighbour=None) -> Segment:
+        points = np.array([[x, y] for x, y, _ in prompt.points], np.float32) if prompt.points else None
+        labels = np.array([lab for _, _, lab in prompt.points], np.int32) if prompt.points else None
+        box = np.array(prompt.box, np.float32) if prompt.box is not None else None
+        single = box is None and len(prompt.points) == 1
+        masks, scores, low_res = self._predict(feature, points, labels, box, multimask=single)
+        best = int(np.argmax(scores))
+        return Segment(masks[best], float(scores[best]), low_res[best:best + 1])
+
+    def track(self, feature, image, prior: Segment) -> Segment:
+        found = bbox(prior.mask)
+        if found is None:
+            return Segment(np.zeros_like(prior.mask), 0.0)
+        x0, y0, x1, y1 = found
+        pad = 0.1 * max(x1 - x0, y1 - y0)
+        h, w = prior.mask.shape
+        box = np.array([max(0, x0 - pad), max(0, y0 - pad), min(w, x1 + pad), min(h, y1 + pad)],
+                       np.float32)
+        point = interior_point(prior.mask)
+        masks, scores, low_res = self._predict(
+            feature, np.array([point], np.float32), np.array([1], np.int32), box,
+            prior.logits, multimask=True)
+        agreement = [iou(m, prior.mask) for m in masks]
+        best = int(np.argmax(np.array(agreement) + 0.25 * np.asarray(scores)))
+        return Segment(masks[best], float(scores[best]), low_res[best:best + 1])
+
+
+class EmbeddingCache:
+    """The last few frames' embeddings, for instant previews while the user clicks."""
+
+    def __init__(self, segmenter, size: int = 4):
+        self.segmenter, self.size = segmenter, size
+        self._items: OrderedDict[int, object] = OrderedDict()
+
+    def get(self, frame: int, image: np.ndarray):
+        if frame in self._items:
+            self._items.move_to_end(frame)
+            return self._items[frame]
+        feature = self.segmenter.prepare([image])[0]
+        self._items[frame] = feature
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+        return feature

@@ -1,0 +1,383 @@
+"""Auto-reframe: a shot-aware virtual camera that crops 16:9 to 9:16, 1:1, 4:5 or any ratio.
+
+::
+
+    result = reframe("talk.mp4", aspect="9:16", smoothness=0.5, cache=AnalysisCache(),
+                     progress=callback, cancel=token)
+    result.xs, result.ys        # crop's top-left corner on every frame (source pixels)
+    result.crop                 # (w, h) of the crop window in source pixels
+    result.shots                # [ShotPlan(start, end, mode, padded, keyframes, ...)]
+    result.to_dict()            # what ``cutwise reframe FILE --json`` prints
+
+Pipeline: shots from :mod:`editor.analysis.shots` (the camera starts afresh at every
+cut); subject blobs per frame from one fast decoding pass (:mod:`.signals`: motion that
+the camera does not explain, spectral-residual visual saliency, and a clicked subject
+followed by a tracker), cached per file; per shot, each frame's subject becomes an
+interval the crop must cover with a margin, and an L1-optimal path (:mod:`.path`)
+picks a stationary, panning or tracking camera. A shot whose subject is wider than the
+crop is marked ``padded``: the renderer then shows the whole frame over a blurred (or
+coloured) background instead of cutting the subject in half. User keyframes pin the
+path on their frames; re-planning with them does not decode again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+
+from editor.core.cache import AnalysisCache
+from editor.core.errors import CutwiseError
+from editor.core.model import LANE_REFRAME, Suggestion
+from editor.core.progress import CancelToken, ProgressCallback, no_progress
+from editor.media._av import WarningCallback
+from editor.media.probe import probe
+
+from editor.analysis.reframe.path import plan_axis
+from editor.analysis.reframe.signals import (ANALYSIS_WIDTH, Signals, extract_signals,
+                                             track_subject)
+
+__all__ = ["VERSION", "ReframeResult", "ShotPlan", "reframe", "plan", "parse_aspect",
+           "crop_size", "output_size", "to_suggestions", "path_from_suggestions",
+           "reduce_keyframes", "Signals"]
+
+VERSION = 1
+ASPECTS = ("9:16", "1:1", "4:5", "4:3", "16:9")
+MARGIN = 0.04          # of the crop's width/height, kept around the subject
+PADDED_SHARE = 0.3     # a shot is padded when its subject cannot fit this often
+MIN_SCORE = 0.01       # blob mass (share of the frame) that counts as fully confident
+
+
+@dataclass
+class ShotPlan:
+    start: int
+    end: int  # inclusive
+    mode: str  # "stationary", "pan" or "track"
+    padded: bool
+    keyframes: list[list[int]]  # [[frame, x, y], ...] reproducing the path by interpolation
+    user_keyframes: list[list[int]] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"start": self.start, "end": self.end, "mode": self.mode, "padded": self.padded,
+                "keyframes": self.keyframes, "user_keyframes": self.user_keyframes}
+
+
+@dataclass
+class ReframeResult:
+    path: str
+    aspect: str
+    source: tuple[int, int]
+    crop: tuple[int, int]
+    output: tuple[int, int]
+    fps: float
+    xs: np.ndarray  # int [frame_count]
+    ys: np.ndarray
+    padded: np.ndarray  # bool [frame_count]
+    shots: list[ShotPlan]
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def frame_count(self) -> int:
+        return len(self.xs)
+
+    def to_dict(self) -> dict:
+        frames = []
+        for i, (x, y, pad) in enumerate(zip(self.xs.tolist(), self.ys.tolist(),
+                                            self.padded.tolist())):
+            entry = {"frame": i, "x": x, "y": y}
+            if pad:
+                entry["padded"] = True
+            frames.append(entry)
+        return {"source": {"width": self.source[0], "height": self.source[1]},
+                "crop": {"width": self.crop[0], "height": self.crop[1]},
+                "frames": frames,
+                "path": self.path, "aspect": self.aspect,
+                "output": {"width": self.output[0], "height": self.output[1]},
+                "fps": round(self.fps, 6), "frame_count": self.frame_count,
+                "shots": [s.to_dict() for s in self.shots],
+                "warnings": list(self.warnings)}
+
+    def keyframes_dict(self) -> dict:
+        """The editable keyframes (``--keyframes OUT.json``)."""
+        return {"source": {"width": self.source[0], "height": self.source[1]},
+                "crop": {"width": self.crop[0], "height": self.crop[1]},
+                "aspect": self.aspect, "fps": round(self.fps, 6),
+                "frame_count": self.frame_count,
+                "shots": [s.to_dict() for s in self.shots]}
+
+
+def parse_aspect(text: str) -> Fraction:
+    """``"9:16"``, ``"9/16"``, ``"0.5625"`` → width/height as a Fraction."""
+    text = str(text).strip()
+    try:
+        for sep in (":", "/", "x"):
+            if sep in text:
+                a, b = text.split(sep, 1)
+                value = Fraction(a.strip()) / Fraction(b.strip())
+                break
+        else:
+            value = Fraction(text).limit_denominator(1000)
+    except (ValueError, ZeroDivisionError):
+        raise CutwiseError(f"'{text}' is not an aspect ratio (try 9:16, 1:1 or 4:5).") from None
+    if not Fraction(1, 10) <= value <= 10:
+        raise CutwiseError(f"aspect ratio {text} is out of range (1:10 to 10:1).")
+    return value
+
+
+def _even(v: float) -> int:
+    return max(2, int(round(v / 2)) * 2)
+
+
+def crop_size(width: int, height: int, aspect: Fraction, zoom: float = 1.0) -> tuple[int, int]:
+    """The crop window in source pixels: full height (÷ ``zoom``) at ``aspect``."""
+    zoom = max(1.0, float(zoom))
+    h = height / zoom
+    w = h * aspect
+    if w > width / zoom:  # a ratio wider than the source: full width instead
+        w = width / zoom
+        h = w / aspect
+    return min(width, _even(w)), min(height, _even(h))
+
+
+def output_size(aspect: Fraction, long_side: int = 1920) -> tuple[int, int]:
+    """Rendered size: 1080×1920 for 9:16, 1080×1080 for 1:1, 1080×1350 for 4:5..."""
+    short = long_side * 9 // 16
+    if aspect <= 1:
+        return _even(short), _even(short / aspect)
+    return _even(short * aspect), _even(short)
+
+
+def reduce_keyframes(frames: np.ndarray, xs: np.ndarray, ys: np.ndarray,
+                     tolerance: float = 0.75) -> list[list[int]]:
+    """Fewest keyframes whose linear interpolation stays within ``tolerance`` px."""
+    keep = {0, len(frames) - 1}
+    stack = [(0, len(frames) - 1)]
+    while stack:
+        a, b = stack.pop()
+        if b - a < 2:
+            continue
+        t = (frames[a + 1:b] - frames[a]) / (frames[b] - frames[a])
+        err = np.maximum(np.abs(xs[a] + t * (xs[b] - xs[a]) - xs[a + 1:b]),
+                         np.abs(ys[a] + t * (ys[b] - ys[a]) - ys[a + 1:b]))
+        worst = int(np.argmax(err))
+        if err[worst] > tolerance:
+            mid = a + 1 + worst
+            keep.add(mid)
+            stack += [(a, mid), (mid, b)]
+    return [[int(frames[i]), int(round(xs[i])), int(round(ys[i]))] for i in sorted(keep)]
+
+
+def _interpolate(keys: list[list[int]], frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    k = np.array(keys, float).reshape(-1, 3)
+    return np.interp(frames, k[:, 0], k[:, 1]), np.interp(frames, k[:, 0], k[:, 2])
+
+
+def _target_intervals(boxes: np.ndarray, user: dict[int, tuple], start: int,
+                      size: int, axis: int, crop: int) -> tuple:
+    """Per frame of a shot: (lo, hi, centre, confidence, too_wide) for one axis."""
+    n = len(boxes)
+    lo, hi, centre = (np.full(n, np.nan) for _ in range(3))
+    conf, too_wide = np.zeros(n), np.zeros(n, bool)
+    margin = MARGIN * crop
+    for i in range(n):
+        cands = []
+        if start + i in user:
+            cands.append((user[start + i], 1.0))
+        blobs = boxes[i][boxes[i, :, 4] > 0]
+        if len(blobs):
+            top = blobs[0, 4]
+            cands += [((b[0], b[1], b[2], b[3]), min(1.0, max(0.2, b[4] / MIN_SCORE)))
+                      for b in blobs if b[4] >= 0.2 * top]
+        if not cands:
+            continue
+        a0 = min(c[0][axis] for c in cands)
+        a1 = max(c[0][axis + 2] for c in cands)
+        weight = cands[0][1]
+        if a1 - a0 + 2 * margin > crop:  # all of them do not fit: follow the first
+            a0, a1 = cands[0][0][axis], cands[0][0][axis + 2]
+        m = min(margin, max(0.0, (crop - (a1 - a0)) / 2))
+        lo[i], hi[i] = a1 + m - crop, a0 - m
+        centre[i] = (a0 + a1) / 2 - crop / 2
+        conf[i] = weight
+        too_wide[i] = a1 - a0 > crop * 1.02
+    return lo, hi, centre, conf, too_wide
+
+
+def plan(signals: Signals, shots: list[tuple[int, int]], crop: tuple[int, int], *,
+         fps: float, smoothness: float = 0.5, keyframes: dict[int, tuple[float, float]] | None = None,
+         user_boxes: dict[int, tuple] | None = None, mode: str = "auto"
+         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[ShotPlan]]:
+    """Camera path for every frame from cached ``signals`` (no decoding).
+
+    ``shots`` are inclusive (start, end) frame ranges; frames between shots (gradual
+    transitions) glide linearly from one shot's camera to the next. ``keyframes`` map a
+    frame to a user's (x, y) crop corner; ``user_boxes`` a frame to a tracked subject box.
+    """
+    n = signals.frame_count
+    width, height = signals.width, signals.height
+    cw, ch = crop
+    keyframes = keyframes or {}
+    user_boxes = user_boxes or {}
+    boxes = signals.per_frame()
+    xs, ys = np.full(n, np.nan), np.full(n, np.nan)
+    padded = np.zeros(n, bool)
+    step = 1
+    plans = []
+    for start, end in shots:
+        start, end = max(0, start), min(n - 1, end)
+        if end < start:
+            continue
+        frames = np.arange(start, end + 1)
+        shot_keys = {f - start: v for f, v in keyframes.items() if start <= f <= end}
+        axes = []
+        for axis, size, c in ((0, width, cw), (1, height, ch)):
+            lo, hi, centre, conf, too_wide = _target_intervals(
+                boxes[start:end + 1], user_boxes, start, size, axis, c)
+            keys = {f: v[axis] for f, v in shot_keys.items()}
+            axes.append((plan_axis(lo, hi, centre, conf, size - c, smoothness=smoothness,
+                                   step=step, keyframes=keys, mode=mode), too_wide, conf))
+        (px, wide_x, conf), (py, wide_y, _) = axes
+        with_subject = conf > 0
+        shot_padded = bool(with_subject.any() and
+                           (wide_x | wide_y)[with_subject].mean() >= PADDED_SHARE
+                           and not shot_keys)
+        xs[start:end + 1], ys[start:end + 1] = px.positions, py.positions
+        padded[start:end + 1] = shot_padded
+        camera = max(px.mode, py.mode, key=("stationary", "pan", "track").index)
+        plans.append(ShotPlan(start, end, camera, shot_padded,
+                              reduce_keyframes(frames, np.round(px.positions), np.round(py.positions)),
+                              [[int(f), int(round(v[0])), int(round(v[1]))]
+                               for f, v in sorted(keyframes.items()) if start <= f <= end]))
+    known = ~np.isnan(xs)
+    if not known.any():  # no shot at all: a centred crop
+        xs[:], ys[:] = (width - cw) / 2, (height - ch) / 2
+    else:
+        idx = np.flatnonzero(known)
+        frames = np.arange(n)
+        xs = np.interp(frames, idx, xs[idx])
+        ys = np.interp(frames, idx, ys[idx])
+    return np.round(xs).astype(int), np.round(ys).astype(int), padded, plans
+
+
+def _progress_span(progress: ProgressCallback, lo: int, hi: int) -> ProgressCallback:
+    def report(done: int, total: int, message: str = "") -> None:
+        share = done / total if total else 0.0
+        progress(lo + round((hi - lo) * min(1.0, share)), 1000, message)
+    return report
+
+
+def reframe(path: str | Path, *, aspect: str | Fraction = "9:16", zoom: float = 1.0,
+            smoothness: float = 0.5, keyframes: dict[int, tuple[float, float]] | None = None,
+            subject: tuple[float, float, int] | None = None, mode: str = "auto",
+            output_long_side: int = 1920, cache: AnalysisCache | None = None,
+            progress: ProgressCallback = no_progress, cancel: CancelToken | None = None,
+            on_warning: WarningCallback | None = None) -> ReframeResult:
+    """Plan the crop of every frame of ``path`` for ``aspect``.
+
+    ``keyframes``: ``{frame: (x, y)}`` crop corners the user fixed; ``subject``: ``(x,
+    y, frame)``, a point on the subject to follow (source pixels). Raises the media
+    layer's typed errors for unreadable input and
+    :class:`~editor.core.errors.Cancelled` when ``cancel`` is set.
+    """
+    from editor.analysis.shots import detect_shots
+
+    path = Path(path)
+    ratio = parse_aspect(aspect) if not isinstance(aspect, Fraction) else aspect
+    info = probe(path, cache=cache, cancel=cancel)
+    if info.video is None:
+        from editor.media.errors import NoVideoStreamError
+
+        raise NoVideoStreamError(f"{path} has no video stream (audio only?).", path=str(path))
+    video = info.video
+    width, height = video.display_width, video.display_height
+    fps = float(video.frame_rate) or 25.0
+    shots = detect_shots(path, cache=cache, progress=_progress_span(progress, 0, 250),
+                         cancel=cancel, on_warning=on_warning)
+    resets = set(shots.cut_frames) | {t.start for t in shots.transitions} | \
+        {t.end + 1 for t in shots.transitions}
+    signals = None
+    key = None
+    if cache is not None:
+        key = cache.key(path, "reframe-signals", VERSION,
+                        {"width": ANALYSIS_WIDTH, "resets": sorted(resets)})
+        arrays = cache.get_arrays(key)
+        signals = Signals.from_arrays(arrays) if arrays is not None else None
+    if signals is None:
+        signals = extract_signals(path, width=width, height=height,
+                                  frame_count=video.frame_count, fps=fps, resets=resets,
+                                  progress=_progress_span(progress, 250, 950), cancel=cancel,
+                                  on_warning=on_warning)
+        if key is not None:
+            cache.put_arrays(key, signals.to_arrays())
+    frame_count = max(signals.frame_count, shots.frame_count)
+    signals.frame_count = frame_count
+    ranges = [(s.start, s.end) for s in shots.shots] or [(0, frame_count - 1)]
+    crop = crop_size(width, height, ratio, zoom)
+    user_boxes = {}
+    if subject is not None:
+        sx, sy, sframe = subject
+        if not (0 <= sx < width and 0 <= sy < height and 0 <= sframe < frame_count):
+            raise CutwiseError(f"the subject point {sx:g},{sy:g}@{sframe} is outside the "
+                               f"{width}x{height} picture or its {frame_count} frames.")
+        shot_end = next((e for s, e in ranges if s <= sframe <= e), frame_count - 1)
+        progress(950, 1000, "tracking the subject")
+        user_boxes = track_subject(path, frame=int(sframe), x=sx, y=sy, end=shot_end,
+                                   width=width, height=height, fps=fps, signals=signals,
+                                   cancel=cancel)
+    progress(970, 1000, "planning the camera")
+    xs, ys, padded, plans = plan(signals, ranges, crop, fps=fps, smoothness=smoothness,
+                                 keyframes=keyframes, user_boxes=user_boxes, mode=mode)
+    progress(1000, 1000, "planned")
+    warnings = tuple(shots.warnings)
+    if padded.any():
+        warnings += (f"{sum(p.padded for p in plans)} shot(s) use a padded layout: their "
+                     "subject is wider than the crop.",)
+    return ReframeResult(path=str(path), aspect=_aspect_text(ratio), source=(width, height),
+                         crop=crop, output=output_size(ratio, output_long_side), fps=fps,
+                         xs=xs, ys=ys, padded=padded, shots=plans, warnings=warnings)
+
+
+def _aspect_text(ratio: Fraction) -> str:
+    return f"{ratio.numerator}:{ratio.denominator}"
+
+
+def to_suggestions(result: ReframeResult, asset_id: str) -> list[Suggestion]:
+    """One ``crop`` suggestion per shot for the timeline's reframe lane (keyframe diamonds)."""
+    out = []
+    for shot in result.shots:
+        label = f"{shot.mode} {result.aspect}" + (" (padded)" if shot.padded else "")
+        out.append(Suggestion(
+            lane=LANE_REFRAME, asset_id=asset_id, start=shot.start, end=shot.end, kind="crop",
+            confidence=0.5 if shot.padded else 1.0, label=label,
+            data={"aspect": result.aspect, "crop": list(result.crop),
+                  "source": list(result.source), "output": list(result.output),
+                  "keyframes": shot.keyframes, "user_keyframes": shot.user_keyframes,
+                  "mode": shot.mode, "padded": shot.padded}))
+    return out
+
+
+def path_from_suggestions(suggestions: list[Suggestion], frame_count: int
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int]] | None:
+    """Per-frame (xs, ys, padded) and the crop size back from a reframe lane, or None."""
+    crops = [s for s in suggestions if s.kind == "crop" and s.data.get("keyframes")]
+    if not crops or frame_count <= 0:
+        return None
+    xs, ys = np.full(frame_count, np.nan), np.full(frame_count, np.nan)
+    padded = np.zeros(frame_count, bool)
+    crop = tuple(int(v) for v in crops[0].data.get("crop", (0, 0)))
+    for s in sorted(crops, key=lambda s: s.start):
+        end = min(s.end, frame_count - 1)
+        frames = np.arange(s.start, end + 1)
+        if not len(frames):
+            continue
+        xs[frames], ys[frames] = _interpolate(s.data["keyframes"], frames)
+        padded[frames] = bool(s.data.get("padded"))
+    known = np.flatnonzero(~np.isnan(xs))
+    if not len(known):
+        return None
+    every = np.arange(frame_count)
+    xs = np.round(np.interp(every, known, xs[known])).astype(int)
+    ys = np.round(np.interp(every, known, ys[known])).astype(int)
+    return xs, ys, padded, crop

@@ -1,0 +1,325 @@
+"""Subject signals: where the things worth keeping in the crop are, frame by frame.
+
+One fast decoding pass at :data:`ANALYSIS_WIDTH` pixels computes, per decoded frame, a
+fused saliency map and keeps only its strongest blobs as boxes (bounded memory: a few
+floats a frame). The signals, fused with weights:
+
+* **motion saliency** (weight :data:`W_MOTION`): the camera's own motion is measured by
+  phase correlation and cancelled, then the frame is compared with the aligned frame
+  ~0.2 s earlier; what still differs moves on its own (a person, a dancer, a car). A
+  decaying memory (half-life ~0.2 s) keeps a subject that pauses for a moment.
+* **visual saliency** (weight :data:`W_VISUAL`): the spectral residual of Hou & Zhang
+  (CVPR 2007) on a 64-pixel-wide thumbnail, per channel (luma and both chroma planes),
+  written here in numpy because OpenCV 5 has no saliency module.
+* **a user-chosen subject**: a point clicked in the player, followed by OpenCV's
+  ``TrackerMIL`` (see :func:`track_subject`); it outranks everything else.
+
+Faces and people: OpenCV 5 (headless) has neither Haar cascades nor the HOG people
+detector, ``FaceDetectorYN``/``TrackerNano`` need model files that no installed package
+ships, and run-time downloads are not allowed; so no face/person detector runs here.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from editor.core.progress import CancelToken, ProgressCallback, no_progress
+from editor.media._av import WarningCallback
+from editor.media.decode import iter_frames
+
+ANALYSIS_WIDTH = 256
+MAX_BLOBS = 4
+W_MOTION, W_VISUAL = 0.75, 0.25
+THRESHOLD = 0.3        # a fused value above this is "subject"
+MOTION_FULL = 24.0     # gray levels of residual motion that count as certain
+LAG_S = 0.2            # compare with the frame this long ago
+HALF_LIFE_S = 0.2      # motion memory
+_PROGRESS_EVERY_S = 0.1
+
+
+@dataclass
+class Signals:
+    """Subject blobs per decoded frame, in source (display) pixels.
+
+    ``boxes[i, k] = (x0, y0, x1, y1, score)`` for the k-th strongest blob of frame
+    ``index[i]``; unused slots have score 0. Frames that fast decoding skipped take the
+    blobs of the nearest decoded frame (:meth:`per_frame`).
+    """
+
+    width: int
+    height: int
+    frame_count: int
+    index: np.ndarray  # int64 [N]
+    boxes: np.ndarray  # float32 [N, MAX_BLOBS, 5]
+
+    def per_frame(self) -> np.ndarray:
+        """``[frame_count, MAX_BLOBS, 5]``: every frame's blobs (nearest decoded frame)."""
+        out = np.zeros((self.frame_count, MAX_BLOBS, 5), np.float32)
+        if not len(self.index):
+            return out
+        frames = np.arange(self.frame_count)
+        pos = np.clip(np.searchsorted(self.index, frames), 0, len(self.index) - 1)
+        prev = np.clip(pos - 1, 0, len(self.index) - 1)
+        nearer_prev = np.abs(self.index[prev] - frames) < np.abs(self.index[pos] - frames)
+        return self.boxes[np.where(nearer_prev, prev, pos)]
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        return {"index": self.index, "boxes": self.boxes,
+                "meta": np.array([self.width, self.height, self.frame_count], np.int64)}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray]) -> "Signals | None":
+        try:
+            w, h, n = (int(v) for v in arrays["meta"])
+            boxes = arrays["boxes"].astype(np.float32)
+            if boxes.ndim != 3 or boxes.shape[1:] != (MAX_BLOBS, 5):
+                return None
+            return cls(w, h, n, arrays["index"].astype(np.int64), boxes)
+        except (KeyError, ValueError, TypeError):
+            return None
+
+
+def spectral_residual(channel: np.ndarray) -> np.ndarray:
+    """Visual saliency of one small float image (Hou & Zhang 2007), scaled to [0, 1]."""
+    spectrum = np.fft.fft2(channel)
+    log_amp = np.log(np.abs(spectrum) + 1e-6)
+    residual = log_amp - cv2.blur(log_amp, (3, 3), borderType=cv2.BORDER_REFLECT)
+    sal = np.abs(np.fft.ifft2(np.exp(residual + 1j * np.angle(spectrum)))) ** 2
+    sal = cv2.GaussianBlur(sal.astype(np.float32), (0, 0), 2.5)
+    top = float(sal.max())
+    return sal / top if top > 0 else sal
+
+
+def visual_saliency(yuv: np.ndarray) -> np.ndarray:
+    """Spectral-residual saliency of a YUV frame (max over its three channels), [0, 1]."""
+    h, w = yuv.shape[:2]
+    small = cv2.resize(yuv, (64, max(8, round(64 * h / w))), interpolation=cv2.INTER_AREA)
+    small = small.astype(np.float32)
+    maps = [spectral_residual(small[:, :, c]) for c in range(3)]
+    # a channel without structure (flat chroma) gives noise scaled to 1: weigh by contrast
+    contrast = np.array([small[:, :, c].std() for c in range(3)]) + 1e-3
+    weights = contrast / contrast.max()
+    sal = np.max([m * wgt for m, wgt in zip(maps, weights)], axis=0)
+    return cv2.resize(sal, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+class MotionSaliency:
+    """Motion that the camera does not explain, with a decaying memory.
+
+    The camera's motion between decoded frames is a similarity transform (pan, zoom,
+    roll) fitted with RANSAC to sparse Lucas-Kanade flow, so a subject moving on its own
+    is an outlier rather than part of the fit.
+    """
+
+    def __init__(self, shape: tuple[int, int], fps: float):
+        self.shape = shape
+        self.lag = max(1, round(LAG_S * fps))
+        self.decay_per_frame = 0.5 ** (1.0 / max(1.0, HALF_LIFE_S * fps))
+        self.reset()
+
+    def reset(self) -> None:
+        # (index, smoothed gray, 3x3 transform from the shot's first frame to this one)
+        self.history: deque[tuple[int, np.ndarray, np.ndarray]] = deque()
+        self.heat = np.zeros(self.shape, np.float32)
+        self._next = 0  # history position of the first frame not yet reported
+        self._last = None
+
+    def _camera_step(self, prev: np.ndarray, cur: np.ndarray) -> np.ndarray:
+        """3x3 transform taking ``prev``'s pixels to where they are in ``cur``."""
+        step = np.eye(3)
+        points = cv2.goodFeaturesToTrack(prev.astype(np.uint8), 150, 0.01, 6)
+        if points is None or len(points) < 8:
+            return step
+        moved, status, _ = cv2.calcOpticalFlowPyrLK(prev.astype(np.uint8), cur.astype(np.uint8),
+                                                    points, None, winSize=(15, 15), maxLevel=2)
+        good = status.ravel() == 1
+        if good.sum() < 8:
+            return step
+        matrix, _ = cv2.estimateAffinePartial2D(points[good], moved[good], method=cv2.RANSAC,
+                                                ransacReprojThreshold=1.5)
+        if matrix is not None:
+            step[:2] = matrix
+        return step
+
+    @staticmethod
+    def _outside(aligned: np.ndarray) -> np.ndarray:
+        """Pixels the aligned reference does not cover, with a safety band of 4 pixels."""
+        empty = (aligned < 0).astype(np.uint8)
+        empty[:2], empty[-2:], empty[:, :2], empty[:, -2:] = 1, 1, 1, 1
+        return cv2.dilate(empty, np.ones((9, 9), np.uint8)).astype(bool)
+
+    def _aligned_diff(self, frame, other) -> np.ndarray:
+        """|frame - other|, with ``other`` moved by the camera to ``frame``'s view."""
+        _, gray, camera = frame
+        _, ref, ref_camera = other
+        h, w = gray.shape
+        to_frame = camera @ np.linalg.inv(ref_camera)
+        aligned = cv2.warpAffine(ref, to_frame[:2].astype(np.float32), (w, h),
+                                 flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                                 borderValue=-1)
+        diff = cv2.blur(cv2.absdiff(gray, aligned), (3, 3))
+        diff[self._outside(aligned)] = 0
+        noise = float(np.median(diff))
+        return np.clip((diff - 2.0 * noise - 2.0) / MOTION_FULL, 0, 1)
+
+    def push(self, index: int, gray: np.ndarray) -> list[tuple[int, np.ndarray]]:
+        """Add a frame; returns ``(index, heat)`` for the frames now known (~lag behind).
+
+        Three-frame differencing: a frame's motion is the smaller of its differences to
+        the aligned frames ~``lag`` before and after it, so a moving subject shows where
+        it is, without the ghost of where it was.
+        """
+        gray = cv2.GaussianBlur(gray, (0, 0), 1.0)
+        camera = np.eye(3)
+        if self.history:
+            _, prev_gray, prev_camera = self.history[-1]
+            camera = self._camera_step(prev_gray, gray) @ prev_camera
+        self.history.append((index, gray, camera))
+        out = []
+        # the oldest frame not yet reported whose "after" frame has now arrived
+        while self._next < len(self.history) and \
+                self.history[self._next][0] <= index - self.lag:
+            out.append(self._report(self._next, len(self.history) - 1))
+        waiting = self.history[self._next][0] if self._next < len(self.history) else index
+        while self._next > 1 and self.history[1][0] <= waiting - self.lag:
+            self.history.popleft()  # no longer anyone's "before" frame
+            self._next -= 1
+        return out
+
+    def _report(self, i: int, after: int) -> tuple[int, np.ndarray]:
+        frame = self.history[i]
+        before = max((j for j in range(i) if self.history[j][0] <= frame[0] - self.lag),
+                     default=0)
+        motion = None
+        for j in {before, after} - {i}:
+            diff = self._aligned_diff(frame, self.history[j])
+            motion = diff if motion is None else np.minimum(motion, diff)
+        if self._last is not None:
+            self.heat *= self.decay_per_frame ** (frame[0] - self._last)
+        self._last = frame[0]
+        if motion is not None:
+            np.maximum(self.heat, motion, out=self.heat)
+        self._next = i + 1
+        return frame[0], self.heat.copy()
+
+    def flush(self) -> list[tuple[int, np.ndarray]]:
+        """``(index, heat)`` of the frames still waiting for a frame after them."""
+        out = []
+        while self._next < len(self.history):
+            out.append(self._report(self._next, len(self.history) - 1))
+        return out
+
+
+def blobs(fused: np.ndarray, scale: float) -> np.ndarray:
+    """The strongest connected regions of a fused map as ``[MAX_BLOBS, 5]`` source boxes."""
+    out = np.zeros((MAX_BLOBS, 5), np.float32)
+    mask = (fused > THRESHOLD).astype(np.uint8)
+    h, w = mask.shape
+    k = max(3, w // 20) | 1  # joins the limbs and body of one figure
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(
+        cv2.MORPH_ELLIPSE, (k, 2 * k + 1)))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if count <= 1:
+        return out
+    mass = np.bincount(labels.ravel(), weights=fused.ravel(), minlength=count)
+    order = [i for i in np.argsort(-mass) if i != 0 and stats[i, cv2.CC_STAT_AREA] >= h * w / 2000]
+    for slot, i in enumerate(order[:MAX_BLOBS]):
+        x, y, bw, bh = (stats[i, c] for c in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP,
+                                              cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT))
+        out[slot] = (x * scale, y * scale, (x + bw) * scale, (y + bh) * scale,
+                     mass[i] / (h * w))
+    return out
+
+
+def extract_signals(path: str | Path, *, width: int, height: int, frame_count: int,
+                    fps: float, resets: set[int] = frozenset(),
+                    progress: ProgressCallback = no_progress,
+                    cancel: CancelToken | None = None,
+                    on_warning: WarningCallback | None = None) -> Signals:
+    """Decode ``path`` once (fast, reduced size) and keep each frame's subject blobs.
+
+    ``width``/``height`` are the display size; ``resets`` are frames where the motion
+    memory starts afresh (first frames of shots and transitions).
+    """
+    a_w = min(ANALYSIS_WIDTH, width)
+    a_h = max(8, round(a_w * height / width))
+    scale = width / a_w
+    motion = MotionSaliency((a_h, a_w), fps)
+    index, rows = [], []
+    last_report = time.monotonic()
+    progress(0, frame_count, "finding subjects")
+    previous = -1
+    images: dict[int, np.ndarray] = {}
+
+    def emit(ready):
+        for i, heat in ready:
+            fused = W_MOTION * heat + W_VISUAL * visual_saliency(images.pop(i))
+            index.append(i)
+            rows.append(blobs(fused, scale))
+
+    for frame in iter_frames(path, fmt="yuv", width=a_w, height=a_h, fast=True,
+                             cancel=cancel, on_warning=on_warning):
+        i = frame.index
+        if any(previous < r <= i for r in resets):
+            emit(motion.flush())
+            motion.reset()
+        previous = i
+        images[i] = frame.image
+        emit(motion.push(i, frame.image[:, :, 0].astype(np.float32)))
+        now = time.monotonic()
+        if now - last_report >= _PROGRESS_EVERY_S:
+            last_report = now
+            progress(i + 1, max(frame_count, i + 1), "finding subjects")
+    emit(motion.flush())
+    frame_count = max(frame_count, (index[-1] + 1) if index else 0)
+    progress(frame_count, frame_count, "subjects found")
+    boxes = np.array(rows, np.float32).reshape(-1, MAX_BLOBS, 5)
+    return Signals(width, height, frame_count, np.array(index, np.int64), boxes)
+
+
+def track_subject(path: str | Path, *, frame: int, x: float, y: float, end: int,
+                  width: int, height: int, fps: float, signals: Signals | None = None,
+                  cancel: CancelToken | None = None) -> dict[int, tuple[float, float, float, float]]:
+    """Follow the subject clicked at (``x``, ``y``) on ``frame`` until ``end`` (inclusive).
+
+    The starting box is the blob under the click (from ``signals``) or, without one, a
+    box of a standing person's proportions around it. Returns ``{frame: (x0, y0, x1,
+    y1)}`` in source pixels; frames where the tracker lost the subject are left out.
+    """
+    a_w = min(ANALYSIS_WIDTH * 2, width)
+    a_h = max(8, round(a_w * height / width))
+    scale = width / a_w
+    box = None
+    if signals is not None and len(signals.index):
+        for bx0, by0, bx1, by1, score in signals.per_frame()[min(frame, signals.frame_count - 1)]:
+            if score > 0 and bx0 <= x <= bx1 and by0 <= y <= by1:
+                box = (bx0, by0, bx1, by1)
+                break
+    if box is None:
+        bw, bh = height * 0.25, height * 0.5
+        box = (x - bw / 2, y - bh / 2, x + bw / 2, y + bh / 2)
+    x0, y0, x1, y1 = (max(0.0, box[0]), max(0.0, box[1]), min(width, box[2]), min(height, box[3]))
+    init = tuple(int(round(v / scale)) for v in (x0, y0, x1 - x0, y1 - y0))
+    out: dict[int, tuple[float, float, float, float]] = {}
+    tracker = None
+    for f in iter_frames(path, fmt="rgb", width=a_w, height=a_h,
+                         start_s=max(0.0, frame / fps - 1.0), cancel=cancel):
+        if f.index < frame:
+            continue
+        if f.index > end:
+            break
+        if tracker is None:
+            tracker = cv2.TrackerMIL_create()
+            tracker.init(f.image, init)
+            out[f.index] = (x0, y0, x1, y1)
+            continue
+        ok, (tx, ty, tw, th) = tracker.update(f.image)
+        if ok:
+            out[f.index] = (tx * scale, ty * scale, (tx + tw) * scale, (ty + th) * scale)
+    return out

@@ -1,0 +1,329 @@
+"""The auto-reframe panel: aspect, smoothness and subject controls, a live crop preview
+drawn over the player (dimmed outside the crop), drag-to-correct keyframes, and render.
+
+Dragging the crop window in the player on any frame pins the crop there (a user
+keyframe) and re-plans the camera around it; the analysis is cached, so a re-plan does
+not decode again. User keyframes travel in the suggestions' data, so they are saved with
+the project and survive the next run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
+from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit,
+                               QPushButton)
+
+from editor.analysis.reframe import parse_aspect, path_from_suggestions
+from editor.core.errors import CutwiseError
+from editor.jobs import JobEvent, JobState
+from editor.ui.engine_panel import EnginePanel
+
+DIM = QColor(0, 0, 0, 150)
+CROP_PEN = QColor(255, 210, 60)
+PADDED_PEN = QColor(255, 120, 60)
+
+
+def _render_job(source: str, out: str, path, background: str, *, progress, cancel):
+    from editor.analysis.reframe.render import render
+
+    xs, ys, padded, crop, size = path
+    return str(render(source, out, xs, ys, crop, size, padded=padded, background=background,
+                      progress=progress, cancel=cancel))
+
+
+class ReframePanel(EnginePanel):
+    """The generic engine panel plus subject picking, the crop overlay and rendering."""
+
+    def __init__(self, engine, document, runner, bridge, provider, parent=None):
+        self._player_panel = None
+        self._keys: dict[str, dict[int, tuple[float, float]]] = {}
+        self._subject: dict[str, tuple[float, float, int]] = {}
+        self._path_cache: tuple | None = None
+        self._drag: tuple[QPointF, float, float] | None = None
+        self._drag_pos: tuple[float, float] | None = None
+        self.render_job = None
+        super().__init__(engine, document, runner, bridge, provider, parent)
+        layout = self.layout()
+        self.custom_aspect = QLineEdit("2:3")
+        self.custom_aspect.setToolTip("Any width:height, used when Aspect is 'custom'")
+        self.pick_button = QPushButton("Pick subject")
+        self.pick_button.setCheckable(True)
+        self.pick_button.setToolTip("Then click the subject in the player: the camera follows it")
+        self.clear_button = QPushButton("Clear")
+        self.clear_button.setToolTip("Forget the picked subject and the keyframes you dragged")
+        self.clear_button.clicked.connect(self.clear_edits)
+        self.subject_label = QLabel("Subject: automatic")
+        self.show_crop = QCheckBox("Show crop in player")
+        self.show_crop.setChecked(True)
+        self.show_crop.toggled.connect(lambda *_: self._update_video())
+        self.render_button = QPushButton("Render…")
+        self.render_button.setToolTip("Write the reframed clip (H.264 + the original audio)")
+        self.render_button.clicked.connect(self.choose_render_path)
+        custom_row = QHBoxLayout()
+        custom_row.addWidget(QLabel("Custom aspect"))
+        custom_row.addWidget(self.custom_aspect)
+        subject_row = QHBoxLayout()
+        subject_row.addWidget(self.pick_button)
+        subject_row.addWidget(self.clear_button)
+        render_row = QHBoxLayout()
+        render_row.addWidget(self.show_crop)
+        render_row.addWidget(self.render_button)
+        at = 2  # after the description and the form
+        for i, row in enumerate((custom_row, subject_row)):
+            layout.insertLayout(at + i, row)
+        layout.insertWidget(at + 2, self.subject_label)
+        layout.addLayout(render_row)
+        self.media.currentIndexChanged.connect(self._asset_changed)
+        bridge.event.connect(self._on_render_event)
+        self._asset_changed()
+
+    # --- the player ---------------------------------------------------------------------
+    @property
+    def player_panel(self):
+        return self._player_panel
+
+    @player_panel.setter
+    def player_panel(self, panel) -> None:
+        old = getattr(self, "_player_panel", None)
+        if old is not None and old.video is not None:
+            old.remove_overlay(self.paint_overlay)
+            old.video.removeEventFilter(self)
+        self._player_panel = panel
+        if panel is not None and panel.video is not None:
+            panel.add_overlay(self.paint_overlay)
+            panel.video.installEventFilter(self)
+            panel.video.mouse_pressed_on_video.connect(self._clicked_on_video)
+
+    def _player(self):
+        panel = self._player_panel
+        return panel.player if panel is not None else None
+
+    def _showing_asset(self) -> bool:
+        """Whether the player shows the selected media's source (frames are source frames)."""
+        player, asset_id = self._player(), self.selected_asset_id()
+        if player is None or asset_id is None or player.is_timeline:
+            return False
+        asset = self.document.project.asset(asset_id)
+        return bool(player.path) and Path(player.path) == Path(asset.path)
+
+    def _update_video(self) -> None:
+        if self._player_panel is not None and self._player_panel.video is not None:
+            self._player_panel.video.update()
+
+    # --- state --------------------------------------------------------------------------
+    def _asset_changed(self, *_args) -> None:
+        asset_id = self.selected_asset_id()
+        if asset_id is not None and asset_id not in self._keys:
+            keys = {}
+            for s in self.lane_suggestions():
+                for f, x, y in s.data.get("user_keyframes", []):
+                    keys[int(f)] = (float(x), float(y))
+            self._keys[asset_id] = keys
+        self._path_cache = None
+        self._show_subject()
+        self._update_video()
+
+    def refresh_results(self) -> None:
+        super().refresh_results()
+        self._path_cache = None
+        if hasattr(self, "subject_label"):
+            self._update_video()
+
+    def _show_subject(self) -> None:
+        subject = self._subject.get(self.selected_asset_id())
+        keys = len(self._keys.get(self.selected_asset_id(), {}))
+        text = "Subject: automatic" if subject is None else \
+            f"Subject: ({subject[0]:.0f}, {subject[1]:.0f}) on frame {subject[2]}"
+        if keys:
+            text += f" · {keys} keyframe(s) you set"
+        self.subject_label.setText(text)
+
+    def clear_edits(self) -> None:
+        asset_id = self.selected_asset_id()
+        self._subject.pop(asset_id, None)
+        self._keys[asset_id] = {}
+        self._show_subject()
+
+    def user_keyframes(self) -> dict[int, tuple[float, float]]:
+        return dict(self._keys.get(self.selected_asset_id(), {}))
+
+    def run_params(self) -> dict:
+        params = super().run_params()
+        if params.get("aspect") == "custom":
+            try:
+                parse_aspect(self.custom_aspect.text())
+            except CutwiseError as exc:
+                self.status.setText(exc.message)
+                raise
+            params["custom_aspect"] = self.custom_aspect.text()
+        subject = self._subject.get(self.selected_asset_id())
+        if subject is not None:
+            params["subject"] = list(subject)
+        params["keyframes"] = {f: list(v) for f, v in self.user_keyframes().items()}
+        return params
+
+    def run(self) -> None:
+        try:
+            super().run()
+        except CutwiseError:
+            pass  # the status line says what is wrong with the form
+
+    def crop_path(self):
+        """(xs, ys, padded, crop) of the selected media from its reframe lane, or None."""
+        if self._path_cache is None:
+            asset_id = self.selected_asset_id()
+            if asset_id is None:
+                return None
+            asset = self.document.project.asset(asset_id)
+            live = [s for s in self.lane_suggestions() if s.status != "rejected"]
+            self._path_cache = (path_from_suggestions(live, asset.frame_count),)
+        return self._path_cache[0]
+
+    def crop_at(self, frame: int) -> tuple[float, float, int, int, bool] | None:
+        path = self.crop_path()
+        if path is None:
+            return None
+        xs, ys, padded, (cw, ch) = path
+        frame = min(max(frame, 0), len(xs) - 1)
+        return float(xs[frame]), float(ys[frame]), cw, ch, bool(padded[frame])
+
+    # --- overlay and dragging -------------------------------------------------------------
+    def paint_overlay(self, painter: QPainter, video_rect: QRectF, frame: int) -> None:
+        if not self.show_crop.isChecked() or not self._showing_asset():
+            return
+        crop = self.crop_at(frame)
+        player = self._player()
+        if crop is None or not all(player.video_size):
+            return
+        x, y, cw, ch, padded = crop
+        if self._drag_pos is not None:
+            x, y = self._drag_pos
+        vw, vh = player.video_size
+        sx, sy = video_rect.width() / vw, video_rect.height() / vh
+        rect = QRectF(video_rect.x() + x * sx, video_rect.y() + y * sy, cw * sx, ch * sy)
+        for part in (QRectF(video_rect.left(), video_rect.top(), rect.left() - video_rect.left(),
+                            video_rect.height()),
+                     QRectF(rect.right(), video_rect.top(), video_rect.right() - rect.right(),
+                            video_rect.height()),
+                     QRectF(rect.left(), video_rect.top(), rect.width(), rect.top() - video_rect.top()),
+                     QRectF(rect.left(), rect.bottom(), rect.width(), video_rect.bottom() - rect.bottom())):
+            if part.width() > 0 and part.height() > 0:
+                painter.fillRect(part, DIM)
+        painter.setPen(QPen(PADDED_PEN if padded else CROP_PEN, 2))
+        painter.drawRect(rect)
+        if frame in self.user_keyframes():
+            c = QPointF(rect.center().x(), rect.top() + 12)
+            painter.setBrush(CROP_PEN)
+            painter.drawPolygon(QPolygonF([c + QPointF(0, -7), c + QPointF(7, 0),
+                                           c + QPointF(0, 7), c + QPointF(-7, 0)]))
+
+    def _clicked_on_video(self, pixel: QPointF, button) -> None:
+        if not self.pick_button.isChecked() or button != Qt.LeftButton or not self._showing_asset():
+            return
+        self.pick_button.setChecked(False)
+        self._subject[self.selected_asset_id()] = (pixel.x(), pixel.y(), self._player().frame)
+        self._show_subject()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind not in (QEvent.MouseButtonPress, QEvent.MouseMove, QEvent.MouseButtonRelease):
+            return False
+        if self.pick_button.isChecked() or not self.show_crop.isChecked() or not self._showing_asset():
+            return False
+        pixel = watched.map_to_video(event.position())
+        if kind == QEvent.MouseButtonPress and event.button() == Qt.LeftButton and pixel is not None:
+            crop = self.crop_at(self._player().frame)
+            if crop is not None:
+                x, y, cw, ch, _ = crop
+                if x <= pixel.x() <= x + cw and y <= pixel.y() <= y + ch:
+                    self._drag = (pixel, x, y)
+                    self._drag_pos = (x, y)
+                    return True
+        elif self._drag is not None and kind == QEvent.MouseMove:
+            if pixel is not None:
+                self._drag_pos = self._dragged_to(pixel)
+                watched.update()
+            return True
+        elif self._drag is not None and kind == QEvent.MouseButtonRelease:
+            if pixel is not None:
+                self._drag_pos = self._dragged_to(pixel)
+            self.pin(self._player().frame, *self._drag_pos)
+            self._drag = self._drag_pos = None
+            return True
+        return False
+
+    def _dragged_to(self, pixel: QPointF) -> tuple[float, float]:
+        start, x, y = self._drag
+        _, _, cw, ch, _ = self.crop_at(self._player().frame)
+        vw, vh = self._player().video_size
+        return (float(np.clip(x + pixel.x() - start.x(), 0, vw - cw)),
+                float(np.clip(y + pixel.y() - start.y(), 0, vh - ch)))
+
+    def pin(self, frame: int, x: float, y: float) -> None:
+        """Fix the crop's corner on ``frame`` (a user keyframe) and re-plan the camera."""
+        asset_id = self.selected_asset_id()
+        if asset_id is None:
+            return
+        self._keys.setdefault(asset_id, {})[int(frame)] = (round(x), round(y))
+        self._show_subject()
+        if self.job is None:
+            self.run()
+
+    # --- rendering ------------------------------------------------------------------------
+    def choose_render_path(self) -> None:
+        asset_id = self.selected_asset_id()
+        if asset_id is None:
+            return
+        asset = self.document.project.asset(asset_id)
+        suggested = str(Path(asset.path).with_name(Path(asset.path).stem + "-vertical.mp4"))
+        out, _ = QFileDialog.getSaveFileName(self, "Render reframed clip", suggested,
+                                             "MP4 video (*.mp4)")
+        if out:
+            self.render_to(out)
+
+    def render_to(self, out: str, background: str = "blur") -> bool:
+        """Start the render job for the selected media; False if there is nothing to render."""
+        asset_id = self.selected_asset_id()
+        path = self.crop_path()
+        if asset_id is None or path is None or self.render_job is not None:
+            self.status.setText("Run the reframe first: there is no crop to render.")
+            return False
+        asset = self.document.project.asset(asset_id)
+        xs, ys, padded, crop = path
+        sizes = [s.data.get("output") for s in self.lane_suggestions() if s.data.get("output")]
+        size = tuple(sizes[0]) if sizes else (1080, 1920)
+        self.render_job = self.runner.submit(_render_job, asset.path, out,
+                                             (xs, ys, padded, crop, size), background,
+                                             title=f"Render {Path(out).name}")
+        self.render_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.status.setText("Rendering…")
+        return True
+
+    def _on_render_event(self, event: JobEvent) -> None:
+        if event.job is not self.render_job:
+            return
+        progress = event.progress
+        if not event.state.is_final:
+            if progress.total > 0:
+                self.progress.setRange(0, progress.total)
+                self.progress.setValue(progress.done)
+            return
+        self.render_job = None
+        self.render_button.setEnabled(True)
+        self.cancel_button.setEnabled(self.job is not None)
+        if event.state is JobState.FINISHED:
+            self.status.setText(f"Rendered {event.job.result()}")
+        elif event.state is JobState.CANCELLED:
+            self.status.setText("Render cancelled: nothing was written.")
+        else:
+            self.status.setText(f"Render failed: {event.job.error}")
+
+    def cancel(self) -> None:
+        super().cancel()
+        if self.render_job is not None:
+            self.render_job.cancel()

@@ -1,0 +1,261 @@
+"""The matting engine with the GrabCut backend on generated clips with an exact subject mask.
+
+Clips show a coloured figure (body, head, two legs) dancing over a drifting texture,
+encoded as H.264 by PyAV, so the engine sees real decoded video; the figure's mask is
+known for every frame.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import av
+import cv2
+import numpy as np
+import pytest
+
+from editor.analysis.matting import (
+    GrabCutSegmenter,
+    MatteSession,
+    Prompt,
+    correct,
+    find_shot,
+    matte,
+    render,
+    to_suggestion,
+)
+from editor.analysis.matting.render import make_writer, read_alpha
+from editor.core.errors import Cancelled, CutwiseError
+from editor.core.model import LANE_MATTING
+from editor.core.progress import CancelToken
+
+W, H, FPS = 192, 108, 25
+
+
+def _texture(seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    base = cv2.GaussianBlur(rng.normal(0, 1, (H + 40, W + 80, 3)).astype(np.float32), (0, 0), 4)
+    return np.clip(base / base.std() * 30 + (90, 120, 80), 0, 255)
+
+
+def figure_mask(i: int, x0: float = 70, speed: float = 1.0) -> np.ndarray:
+    """The subject at frame ``i``: body, head and two swinging legs."""
+    mask = np.zeros((H, W), np.uint8)
+    cx, cy = int(x0 + i * speed), 50
+    cv2.ellipse(mask, (cx, cy), (11, 18), 0, 0, 360, 1, -1)
+    cv2.circle(mask, (cx, cy - 25), 7, 1, -1)
+    swing = int(6 * np.sin(i / 3))
+    cv2.line(mask, (cx - 5, cy + 14), (cx - 8 + swing, cy + 40), 1, 5)
+    cv2.line(mask, (cx + 5, cy + 14), (cx + 8 - swing, cy + 40), 1, 5)
+    return mask.astype(bool)
+
+
+def make_subject_clip(path, frames: int = 30, *, cut: int | None = None,
+                      absent: range = range(0)) -> list[np.ndarray]:
+    """Write the clip; return the true mask of every frame (empty where absent or after ``cut``)."""
+    textures = [_texture(1), _texture(2)]
+    truth = []
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=FPS)
+        stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
+        stream.codec_context.time_base = Fraction(1, FPS)
+        stream.options = {"crf": "16", "g": "12"}
+        for i in range(frames):
+            shot = 1 if cut is not None and i >= cut else 0
+            off = int(i * 0.7) % 60
+            img = textures[shot][10:10 + H, off:off + W].copy()
+            mask = figure_mask(i) if shot == 0 and i not in absent else np.zeros((H, W), bool)
+            img[mask] = (200, 40, 150)
+            img[mask & (np.arange(H)[:, None] < 35)] = (240, 200, 60)  # a yellow head
+            truth.append(mask)
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(img.astype(np.uint8)),
+                                               format="rgb24")
+            frame.pts = i
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return truth
+
+
+def mask_iou(a, b) -> float:
+    return np.count_nonzero(a & b) / max(1, np.count_nonzero(a | b))
+
+
+@pytest.fixture(scope="module")
+def dancer(tmp_path_factory):
+    path = tmp_path_factory.mktemp("matting") / "dancer.mp4"
+    return path, make_subject_clip(path, frames=30)
+
+
+def click(i: int = 0) -> Prompt:
+    return Prompt(i, [(70 + i, 50, 1)])
+
+
+def test_one_click_mattes_the_whole_shot_forward_and_backward(dancer, tmp_path):
+    path, truth = dancer
+    session = matte(path, [click(12)], segmenter=GrabCutSegmenter(), shot=(0, 29),
+                    folder=tmp_path / "s")
+    assert sorted(session.frames) == list(range(30))  # both directions from frame 12
+    ious = [mask_iou(session.read_mask(i), truth[i]) for i in range(30)]
+    # One click on the body: GrabCut's colour model misses the differently coloured head.
+    assert min(ious) > 0.65 and np.mean(ious) > 0.7, ious
+    # A second click on the head brings it in, on every frame of the shot.
+    both = Prompt(12, [(82, 50, 1), (82, 25, 1)])
+    session = matte(path, [both], segmenter=GrabCutSegmenter(), shot=(0, 29), folder=tmp_path / "t")
+    ious = [mask_iou(session.read_mask(i), truth[i]) for i in range(30)]
+    assert min(ious) > 0.8 and np.mean(ious) > 0.85, ious
+    render(session)
+    alpha = read_alpha(session, 20)
+    assert alpha.shape == (H, W) and alpha.dtype == np.uint8
+    assert mask_iou(alpha >= 128, truth[20]) > 0.8
+    soft = (alpha > 0) & (alpha < 255)
+    assert soft.any() and not soft[truth[20] ^ True].all()  # soft edges, clean background
+    far = ~cv2.dilate(truth[20].astype(np.uint8), np.ones((9, 9))).astype(bool)
+    assert np.mean(alpha[far] > 0) < 0.01
+
+
+def test_session_is_saved_and_reloaded(dancer, tmp_path):
+    path, _ = dancer
+    session = matte(path, [click(0)], segmenter=GrabCutSegmenter(), shot=(0, 9),
+                    folder=tmp_path / "s")
+    again = MatteSession.load(tmp_path / "s")
+    assert again.shot == (0, 9) and again.prompts[0].points == [(70.0, 50.0, 1)]
+    assert {f: i.area for f, i in again.frames.items()} == {f: i.area for f, i in session.frames.items()}
+    with pytest.raises(CutwiseError, match="not a Cutwise matte folder"):
+        MatteSession.load(tmp_path)
+
+
+def test_lost_subject_is_flagged_and_a_correction_carries_forward(tmp_path):
+    path = tmp_path / "gone.mp4"
+    truth = make_subject_clip(path, frames=30, absent=range(12, 18))
+    segmenter = GrabCutSegmenter()
+    session = matte(path, [click(0)], segmenter=segmenter, shot=(0, 29), folder=tmp_path / "s")
+    flagged = dict(session.flagged)
+    assert set(range(12, 18)) & set(flagged), flagged
+    after = [mask_iou(session.read_mask(i), truth[i]) for i in range(20, 30)]
+    # The user clicks the subject again on frame 20: frames 20.. are re-propagated from it.
+    correct(session, click(20), segmenter)
+    fixed = [mask_iou(session.read_mask(i), truth[i]) for i in range(20, 30)]
+    assert min(fixed) > 0.7 and np.mean(fixed) >= np.mean(after)
+    assert session.frames[25].keyframe == 20 and session.frames[5].keyframe == 0
+    assert {f for f, _ in session.flagged} <= set(range(11, 19)), session.flagged
+
+
+def test_propagation_stops_at_the_shot_boundary(tmp_path):
+    path = tmp_path / "cut.mp4"
+    make_subject_clip(path, frames=40, cut=25)
+    assert find_shot(path, 5) == (0, 24)
+    session = matte(path, [click(5)], segmenter=GrabCutSegmenter(), folder=tmp_path / "s")
+    assert session.shot == (0, 24) and max(session.frames) == 24
+    with pytest.raises(CutwiseError, match="outside the video"):
+        find_shot(path, 400)
+
+
+def test_bad_prompts_are_refused(dancer, tmp_path):
+    path, _ = dancer
+    with pytest.raises(CutwiseError, match="outside the 192x108 picture"):
+        matte(path, [Prompt(0, [(500, 50, 1)])], segmenter=GrabCutSegmenter(), shot=(0, 5),
+              folder=tmp_path / "a")
+    with pytest.raises(CutwiseError, match="outside the video"):
+        matte(path, [Prompt(99, [(50, 50, 1)])], segmenter=GrabCutSegmenter(), shot=(0, 5),
+              folder=tmp_path / "b")
+    with pytest.raises(CutwiseError, match="positive point or a box"):
+        Prompt(0, [(50, 50, 0)])
+
+
+def test_box_prompt(dancer, tmp_path):
+    path, truth = dancer
+    session = matte(path, [Prompt(3, box=(55, 15, 95, 100))], segmenter=GrabCutSegmenter(),
+                    shot=(3, 8), folder=tmp_path / "s")
+    assert mask_iou(session.read_mask(3), truth[3]) > 0.75
+
+
+def test_suggestion_for_the_matting_lane(dancer, tmp_path):
+    path, _ = dancer
+    session = matte(path, [click(0)], segmenter=GrabCutSegmenter(), shot=(0, 5),
+                    folder=tmp_path / "s")
+    render(session)
+    s = to_suggestion(session, "asset1")
+    assert (s.lane, s.kind, s.start, s.end) == (LANE_MATTING, "mask", 0, 5)
+    assert s.data["matte"].endswith("alpha") and s.data["prompts"][0]["frame"] == 0
+    assert "GrabCut fallback" in s.label and s.data["lower_quality"] is True
+    import json
+    json.dumps(s.to_dict())  # plain JSON values only
+
+
+@pytest.fixture(scope="module")
+def short_session(dancer, tmp_path_factory):
+    path, truth = dancer
+    folder = tmp_path_factory.mktemp("short")
+    return matte(path, [click(0)], segmenter=GrabCutSegmenter(), shot=(0, 7), folder=folder), truth
+
+
+def _decode(path, codec_name=None):
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        if codec_name:  # FFmpeg's native VP9 decoder drops alpha: libvpx keeps it
+            ctx = av.CodecContext.create(codec_name, "r")
+            ctx.extradata = stream.codec_context.extradata
+            frames = [f for p in container.demux(stream) for f in ctx.decode(p)]
+            return stream, frames
+        return stream, list(container.decode(stream))
+
+
+def test_png_sequence_is_rgba_named_by_frame_index(short_session, tmp_path):
+    session, truth = short_session
+    out = tmp_path / "pngs"
+    render(session, [make_writer("png", out, Fraction(25), (W, H))])
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [f"frame_{i:06d}.png" for i in range(8)]
+    bgra = cv2.imread(str(out / "frame_000004.png"), cv2.IMREAD_UNCHANGED)
+    assert bgra.shape == (H, W, 4)
+    assert mask_iou(bgra[:, :, 3] >= 128, truth[4]) > 0.8
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp left
+
+
+def test_prores_4444_carries_alpha(short_session, tmp_path):
+    session, truth = short_session
+    out = tmp_path / "matte.mov"
+    render(session, [make_writer("prores", out, Fraction(25), (W, H))])
+    stream, frames = _decode(out)
+    assert stream.codec_context.name == "prores" and len(frames) == 8
+    assert frames[0].format.name.startswith("yuva444p")  # 4444 with an alpha plane
+    rgba = frames[4].to_ndarray(format="rgba")
+    assert mask_iou(rgba[:, :, 3] >= 128, truth[4]) > 0.8
+
+
+def test_webm_vp9_carries_alpha(short_session, tmp_path):
+    session, truth = short_session
+    out = tmp_path / "matte.webm"
+    render(session, [make_writer("webm", out, Fraction(25), (W, H))])
+    _, frames = _decode(out, "libvpx-vp9")
+    assert len(frames) == 8 and frames[0].format.name == "yuva420p"
+    alpha = frames[4].to_ndarray(format="rgba")[:, :, 3]
+    assert mask_iou(alpha >= 128, truth[4]) > 0.75
+
+
+def test_grayscale_matte_video(short_session, tmp_path):
+    session, truth = short_session
+    out = tmp_path / "matte.mp4"
+    render(session, [make_writer("matte", out, Fraction(25), (W, H))])
+    _, frames = _decode(out)
+    gray = frames[4].to_ndarray(format="gray")
+    assert len(frames) == 8 and mask_iou(gray >= 128, truth[4]) > 0.8
+
+
+def test_cancelled_export_leaves_nothing(short_session, tmp_path):
+    session, _ = short_session
+    token = CancelToken()
+    out = tmp_path / "never.mov"
+    calls = []
+
+    def progress(done, total, message=""):
+        calls.append(done)
+        if done == 3:
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        render(session, [make_writer("prores", out, Fraction(25), (W, H)),
+                         make_writer("png", tmp_path / "never", Fraction(25), (W, H))],
+               progress=progress, cancel=token)
+    assert list(tmp_path.iterdir()) == []
+    assert read_alpha(session, 0) is not None or not session.alpha_dir.exists()

@@ -1,0 +1,249 @@
+"""The reframe engine on generated clips: a drawn figure moving over a panning texture.
+
+The figure's true box is known on every frame, so the tests check that the crop keeps
+it (coverage), that the camera resets at the cut, stays still on a still shot, honours
+a user keyframe, and that the padded layout is chosen when the subject cannot fit.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import av
+import cv2
+import numpy as np
+import pytest
+
+import editor.analysis.reframe.signals as reframe_signals
+from editor.analysis.reframe import (crop_size, output_size, parse_aspect, path_from_suggestions,
+                                     reframe, to_suggestions)
+from editor.analysis.reframe.path import plan_axis
+from editor.analysis.reframe.render import render
+from editor.core.cache import AnalysisCache
+from editor.core.errors import Cancelled, CutwiseError
+from editor.core.model import LANE_REFRAME
+from editor.core.progress import CancelToken
+from editor.media.probe import probe
+
+W, H, FPS = 320, 180, 25
+
+
+def _texture(seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    base = rng.normal(0, 1, (H + 40, W + 200, 3)).astype(np.float32)
+    img = cv2.GaussianBlur(base, (0, 0), 6)
+    return np.clip(img / (img.std() + 1e-6) * 30 + 110, 0, 255)
+
+
+def _figure(img: np.ndarray, cx: float, feet: float, height: float, t: float,
+            width_scale: float = 1.0) -> tuple[int, int, int, int]:
+    """Draw a person-like figure (legs, body, head, waving arms); return its box."""
+    mask = np.zeros(img.shape[:2], np.uint8)
+    h = height
+    body = (int(cx), int(feet - 0.55 * h))
+    cv2.ellipse(mask, body, (int(0.13 * h * width_scale), int(0.2 * h)), 0, 0, 360, 255, -1)
+    cv2.circle(mask, (int(cx), int(feet - 0.85 * h)), int(0.09 * h), 255, -1)
+    for sgn in (-1, 1):
+        cv2.line(mask, (int(cx + sgn * 0.05 * h), int(feet - 0.38 * h)),
+                 (int(cx + sgn * 0.1 * h), int(feet)), 255, max(2, int(0.06 * h)))
+        angle = 0.6 + 0.5 * np.sin(2 * np.pi * 1.2 * t + (sgn > 0))
+        hand = (int(cx + sgn * (0.12 * h * width_scale + 0.25 * h * np.sin(angle))),
+                int(feet - 0.7 * h + 0.25 * h * np.cos(angle)))
+        cv2.line(mask, (int(cx + sgn * 0.1 * h), int(feet - 0.7 * h)), hand, 255,
+                 max(2, int(0.04 * h)))
+    ys, xs = np.nonzero(mask > 127)
+    colour = np.array([230, 60, 40], np.float32)
+    a = (mask.astype(np.float32) / 255)[:, :, None]
+    img[:] = img * (1 - a) + colour * a
+    return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+
+
+def make_subject_clip(path, shots=("walk", "still", "empty"), frames_per_shot=50,
+                      width_scale=1.0, audio=True, grain=3.0):
+    """Shots of a textured, slowly panning background; ``walk``: the figure crosses from
+    left to right; ``still``: it stands near the left and waves; ``wide``: a figure too
+    wide for a 9:16 crop; ``empty``: no figure. Returns per-frame boxes (or None)."""
+    rng = np.random.default_rng(1)
+    boxes = []
+    with av.open(str(path), "w") as out:
+        video = out.add_stream("libx264", rate=FPS)
+        video.width, video.height, video.pix_fmt = W, H, "yuv420p"
+        video.codec_context.time_base = Fraction(1, FPS)
+        video.options = {"g": "25", "crf": "20"}
+        astream = out.add_stream("aac", rate=48000) if audio else None
+        if astream is not None:
+            astream.layout = "mono"
+        n = 0
+        for s, kind in enumerate(shots):
+            tex = _texture(10 + s)
+            for j in range(frames_per_shot):
+                pan = int(j * 0.6)
+                img = tex[10:10 + H, pan:pan + W].copy()
+                t = j / FPS
+                box = None
+                if kind == "walk":
+                    box = _figure(img, 50 + 220 * j / (frames_per_shot - 1), H - 15, 110, t)
+                elif kind == "still":
+                    box = _figure(img, 80, H - 12, 120, t)
+                elif kind == "wide":
+                    box = _figure(img, W / 2 + 40 * np.sin(2 * np.pi * 0.8 * t), H - 10, 150, t,
+                                  width_scale=3.0)
+                img += rng.normal(0, grain, img.shape)
+                frame = av.VideoFrame.from_ndarray(np.clip(img, 0, 255).astype(np.uint8),
+                                                   format="rgb24")
+                frame.pts = n
+                out.mux(video.encode(frame))
+                boxes.append(box)
+                n += 1
+        out.mux(video.encode(None))
+        if astream is not None:
+            samples = int(48000 * n / FPS)
+            tone = (0.2 * np.sin(2 * np.pi * 440 * np.arange(samples) / 48000)).astype(np.float32)
+            for start in range(0, samples, 1024):
+                chunk = tone[start:start + 1024][None, :]
+                af = av.AudioFrame.from_ndarray(chunk, format="flt", layout="mono")
+                af.sample_rate = 48000
+                af.pts = start
+                out.mux(astream.encode(af))
+            out.mux(astream.encode(None))
+    return path, boxes
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    return make_subject_clip(tmp_path_factory.mktemp("reframe") / "figure.mp4")
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return AnalysisCache(tmp_path_factory.mktemp("reframe-cache"))
+
+
+@pytest.fixture(scope="module")
+def planned(clip, cache):
+    return reframe(clip[0], aspect="9:16", cache=cache)
+
+
+def inside(result, boxes, frames):
+    cw, ch = result.crop
+    ok = [result.xs[i] <= boxes[i][0] and boxes[i][2] <= result.xs[i] + cw for i in frames
+          if boxes[i] is not None]
+    return sum(ok) / len(ok)
+
+
+def test_aspects_and_sizes():
+    assert parse_aspect("9:16") == Fraction(9, 16) and parse_aspect("4/5") == Fraction(4, 5)
+    assert crop_size(1280, 720, Fraction(9, 16)) == (404, 720)
+    assert crop_size(1920, 1080, Fraction(1, 1)) == (1080, 1080)
+    assert crop_size(1920, 1080, Fraction(9, 16), zoom=2) == (304, 540)
+    assert output_size(Fraction(9, 16)) == (1080, 1920)
+    assert output_size(Fraction(1)) == (1080, 1080) and output_size(Fraction(4, 5)) == (1080, 1350)
+    for bad in ("9:0", "wide", "1:40"):
+        with pytest.raises(CutwiseError):
+            parse_aspect(bad)
+
+
+def test_l1_path_picks_the_simplest_camera():
+    n = 120
+    still_lo, still_hi = np.full(n, 40.0), np.full(n, 90.0)
+    plan = plan_axis(still_lo, still_hi, still_lo + 25, np.ones(n), 300, step=4)
+    assert plan.mode == "stationary" and np.ptp(plan.positions) == 0
+    assert 40 <= plan.positions[0] <= 90
+    moving = np.linspace(0, 200, n)
+    plan = plan_axis(moving - 20, moving + 20, moving, np.ones(n), 300, step=4)
+    assert plan.mode == "pan"
+    assert np.all(plan.positions >= moving - 20 - 1) and np.all(plan.positions <= moving + 20 + 1)
+    pinned = plan_axis(still_lo, still_hi, still_lo + 25, np.ones(n), 300, step=4,
+                       keyframes={70: 200.0})
+    assert pinned.positions[70] == pytest.approx(200.0)
+    assert abs(pinned.positions[0] - 65) <= 26  # far from the pin the subject rules again
+
+
+def test_camera_follows_the_subject_and_resets_at_the_cut(clip, planned):
+    _, boxes = clip
+    assert planned.source == (W, H) and planned.crop == (102, 180)
+    assert len(planned.xs) == 150 and set(planned.ys.tolist()) == {0}
+    starts = [s.start for s in planned.shots]
+    assert 50 in starts and 100 in starts  # a shot per generated shot, reset at each cut
+    assert inside(planned, boxes, range(0, 50)) >= 0.9   # walking across the frame
+    assert inside(planned, boxes, range(50, 100)) >= 0.9  # standing and waving
+    assert planned.xs[49] - planned.xs[0] > 120            # the camera went along
+    walk = planned.xs[5:45].astype(float)
+    assert np.abs(np.diff(walk, 2)).mean() < 1.0             # smoothly, no jitter
+
+
+def test_no_drift_on_a_static_shot(planned):
+    by_start = {s.start: s for s in planned.shots}
+    still, empty = by_start[50], by_start[100]
+    assert still.mode == "stationary" and np.ptp(planned.xs[51:100]) == 0
+    assert np.ptp(planned.xs[101:150]) == 0
+
+
+def test_suggestions_one_per_shot_with_keyframes(planned):
+    suggestions = to_suggestions(planned, "asset-1")
+    assert len(suggestions) == len(planned.shots)
+    s = suggestions[0]
+    assert s.lane == LANE_REFRAME and s.kind == "crop" and s.asset_id == "asset-1"
+    assert s.data["aspect"] == "9:16" and s.data["crop"] == [102, 180]
+    assert s.data["mode"] in ("stationary", "pan", "track") and s.data["padded"] is False
+    assert all(len(k) == 3 for k in s.data["keyframes"])
+    xs, ys, padded, crop = path_from_suggestions(suggestions, planned.frame_count)
+    assert crop == (102, 180)
+    assert np.abs(xs - planned.xs).max() <= 1 and not padded.any()
+
+
+def test_user_keyframe_replans_from_the_cache(clip, cache, planned, monkeypatch):
+    def no_decode(*args, **kwargs):
+        raise AssertionError("re-planning decoded the video again")
+
+    monkeypatch.setattr(reframe_signals, "iter_frames", no_decode)
+    pinned = reframe(clip[0], aspect="9:16", cache=cache, keyframes={75: (150, 0)})
+    assert pinned.xs[75] == 150
+    shot = next(s for s in pinned.shots if s.start <= 75 <= s.end)
+    assert [75, 150, 0] in shot.user_keyframes and [75, 150, 0] in shot.keyframes
+    assert np.array_equal(pinned.xs[:50], planned.xs[:50])  # other shots untouched
+
+
+def test_clicked_subject_is_tracked(clip, cache):
+    _, boxes = clip
+    b = boxes[10]
+    result = reframe(clip[0], aspect="9:16", cache=cache,
+                     subject=((b[0] + b[2]) / 2, (b[1] + b[3]) / 2, 10))
+    assert inside(result, boxes, range(10, 50)) >= 0.9
+    with pytest.raises(CutwiseError):
+        reframe(clip[0], cache=cache, subject=(W + 5, 10, 0))
+
+
+def test_subject_too_wide_gives_a_padded_layout(tmp_path):
+    path, _ = make_subject_clip(tmp_path / "wide.mp4", shots=("wide",), audio=False)
+    result = reframe(path, aspect="9:16")
+    assert result.shots[0].padded and result.padded.all()
+    assert any("padded" in w for w in result.warnings)
+    out = render(path, tmp_path / "wide-9x16.mp4", result.xs, result.ys, result.crop, (180, 320),
+                 padded=result.padded)
+    info = probe(out)
+    assert (info.video.display_width, info.video.display_height) == (180, 320)
+
+
+def test_render_size_frames_audio_and_atomic(clip, planned, tmp_path):
+    out = tmp_path / "vertical.mp4"
+    seen = []
+    render(clip[0], out, planned.xs, planned.ys, planned.crop, (270, 480),
+           progress=lambda d, t, m="": seen.append((d, t)))
+    info = probe(out)
+    assert (info.video.display_width, info.video.display_height) == (270, 480)
+    assert info.video.frame_count == 150 and len(info.audio) == 1
+    assert seen[-1] == (150, 150)
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Cancelled):
+        render(clip[0], tmp_path / "cancelled.mp4", planned.xs, planned.ys, planned.crop,
+               (270, 480), cancel=token)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["vertical.mp4"]
+
+
+def test_unreadable_input_is_one_typed_error(tmp_path):
+    bad = tmp_path / "notes.mp4"
+    bad.write_text("not a video")
+    with pytest.raises(CutwiseError):
+        reframe(bad)

@@ -1,0 +1,89 @@
+"""The reframe panel in the real window, offscreen: run → crop suggestions per shot, the
+crop overlay in the player (dimmed outside), drag the crop to pin a frame → re-plan,
+subject picking, render job with progress."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
+
+from editor.core.model import LANE_REFRAME
+from editor.media.probe import probe
+from tests.analysis.test_reframe import make_subject_clip
+
+pytestmark = pytest.mark.player
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    path, _ = make_subject_clip(tmp_path_factory.mktemp("ui-reframe") / "figure.mp4",
+                                shots=("walk", "still"), frames_per_shot=30)
+    return path
+
+
+def _mouse(widget, kind, pos):
+    event = QMouseEvent(kind, pos, widget.mapToGlobal(pos), Qt.LeftButton,
+                        Qt.LeftButton if kind != QEvent.MouseButtonRelease else Qt.NoButton,
+                        Qt.NoModifier)
+    QApplication.sendEvent(widget, event)
+
+
+def test_run_preview_drag_and_render(make_window, qtbot, clip, tmp_path):
+    window = make_window()
+    window.import_files([str(clip)])
+    qtbot.waitUntil(lambda: len(window.document.project.assets) == 1, timeout=15000)
+    asset = window.document.project.assets[0]
+    panel = window.panels["reframe"]
+    panel.select_asset(asset.id)
+    panel.run()
+    qtbot.waitUntil(lambda: panel.job is None, timeout=60000)
+    lane = window.document.project.suggestions_in(LANE_REFRAME, asset.id)
+    assert [s.start for s in sorted(lane, key=lambda s: s.start)] == [0, 30]
+    assert all(s.kind == "crop" and s.data["keyframes"] for s in lane)
+
+    # the overlay: the player shows the asset; outside the crop is dimmed
+    window.show_source_frame(asset.id, 40)
+    video = window.player.video
+    video.resize(640, 360)
+    qtbot.waitUntil(lambda: window.player.player.frame == 40 and all(window.player.player.video_size),
+                    timeout=10000)
+    x, y, cw, ch, _ = panel.crop_at(40)
+    rect = video.video_rect()
+    scale = rect.width() / 320
+    image = video.grab().toImage()
+    inside = image.pixelColor(int(rect.x() + (x + cw / 2) * scale), int(rect.y() + 90 * scale))
+    outside_x = x + cw + 20 if x + cw + 20 < 320 else x - 20
+    outside = image.pixelColor(int(rect.x() + outside_x * scale), int(rect.y() + 90 * scale))
+    assert outside.lightness() < inside.lightness()
+
+    # drag the crop 40 source pixels to the right on frame 40: a keyframe, then a re-plan
+    start = QPointF(rect.x() + (x + cw / 2) * scale, rect.y() + 90 * scale)
+    end = start + QPointF(40 * scale, 0)
+    _mouse(video, QEvent.MouseButtonPress, start)
+    _mouse(video, QEvent.MouseMove, end)
+    _mouse(video, QEvent.MouseButtonRelease, end)
+    assert 40 in panel.user_keyframes()
+    want = panel.user_keyframes()[40][0]
+    assert abs(want - (x + 40)) <= 3  # widget → picture pixel rounding
+    qtbot.waitUntil(lambda: panel.job is None, timeout=60000)
+    assert panel.crop_at(40)[0] == pytest.approx(want, abs=1)
+    pinned = [s for s in window.document.project.suggestions_in(LANE_REFRAME, asset.id)
+              if s.start <= 40 <= s.end]
+    assert pinned and [40, round(want), 0] in pinned[0].data["user_keyframes"]
+
+    # picking a subject: the next click on the video sets it
+    panel.pick_button.setChecked(True)
+    video.mouse_pressed_on_video.emit(QPointF(100, 90), Qt.LeftButton)
+    assert panel.run_params()["subject"] == [100.0, 90.0, 40]
+    assert not panel.pick_button.isChecked()
+
+    # render job with progress
+    out = tmp_path / "vertical.mp4"
+    assert panel.render_to(str(out))
+    qtbot.waitUntil(lambda: panel.render_job is None, timeout=60000)
+    assert "Rendered" in panel.status.text()
+    info = probe(out)
+    assert (info.video.display_width, info.video.display_height) == (1080, 1920)
+    assert info.video.frame_count == 60
