@@ -99,11 +99,16 @@ def run(args) -> int:
         with ProgressBar(args, "render") as progress:
             render_segments(args.file, edit.segments, out, progress=progress)
     elif fmt in ("otio", "edl"):
-        from editor.interchange import sequence
+        from editor.core.model import Project, sequence_from_pieces
+        from editor.interchange.timeline_io import export_file
+        from editor.media.assets import asset_from_info
+        from editor.media.probe import probe
 
-        sequence.write(args.file, signals.frame_rate, signals.frame_count,
-                       [(s.start, s.end) for s in edit.segments], fmt, out,
-                       name=f"{Path(args.file).stem} {mood} {args.duration:g} s")
+        asset = asset_from_info(probe(args.file))
+        sequence = sequence_from_pieces(asset, [(s.start, s.end) for s in edit.segments],
+                                        f"{Path(args.file).stem} {mood} {args.duration:g} s")
+        for warning in export_file(Project(assets=[asset], timelines=[sequence]), out, fmt):
+            print(f"cutwise: warning: {warning}", file=sys.stderr)
     elif fmt == "json":
         import json
 

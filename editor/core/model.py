@@ -370,3 +370,19 @@ def default_timeline(frame_rate: FrameRate | None = None, width: int = 1920,
     """A timeline with one video and one audio track, as editors start with."""
     return Timeline(name=name, frame_rate=frame_rate or FrameRate(25), width=width, height=height,
                     tracks=[Track(kind=VIDEO, name="V1"), Track(kind=AUDIO, name="A1")])
+
+
+def sequence_from_pieces(asset: MediaAsset, pieces, name: str) -> Timeline:
+    """A new timeline at the asset's rate playing ``pieces`` (``(start, end)`` source
+    frames, end exclusive) back to back on V1, and on A1 when the asset has audio."""
+    timeline = default_timeline(asset.frame_rate, asset.width or 1920, asset.height or 1080, name)
+    position = 0
+    for number, (start, end) in enumerate(pieces, 1):
+        if end <= start:
+            raise ModelError(f"Piece {number} of the edit is empty ({start}-{end}).")
+        for track in timeline.tracks:
+            if track.kind == VIDEO or asset.has_audio:
+                track.place(Clip(asset_id=asset.id, start=position, duration=end - start,
+                                 source_in=start, name=f"{asset.name} {number}"))
+        position += end - start
+    return timeline

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 
 from editor.core import commands as cmd
 from editor.core.errors import CutwiseError
-from editor.core.model import AUDIO, REJECTED, VIDEO, Clip, Timeline, Track
+from editor.core.model import REJECTED, sequence_from_pieces
 from editor.ui.engine_panel import EnginePanel
 
 DURATIONS = (("15 s", 15.0), ("30 s", 30.0), ("1 min", 60.0), ("3 min", 180.0),
@@ -320,21 +320,8 @@ class HighlightsPanel(EnginePanel):
         asset = self.document.project.asset(asset_id)
         mood = self.fields["mood"].currentText()
         seconds = sum(b - a for a, b in pieces) / float(asset.frame_rate)
-        timeline = Timeline(name=f"{asset.name or 'Highlights'} – {mood} {seconds:.0f} s",
-                            frame_rate=asset.frame_rate, width=asset.width or 1920,
-                            height=asset.height or 1080,
-                            tracks=[Track(kind=VIDEO, name="V1"), Track(kind=AUDIO, name="A1")])
-        # the clips go in with the timeline: one command, one undo step (a compound of
-        # add_timeline + insert_clip cannot be used: a command snapshots its scopes before
-        # applying, and the new timeline's scope does not exist yet)
-        position = 0
-        for number, (a, b) in enumerate(pieces, 1):
-            for track in timeline.tracks:
-                if track.kind == AUDIO and not asset.has_audio:
-                    continue
-                track.place(Clip(asset_id=asset_id, start=position, duration=b - a,
-                                 source_in=a, name=f"{asset.name} {number}"))
-            position += b - a
+        timeline = sequence_from_pieces(asset, pieces,
+                                        f"{asset.name or 'Highlights'} – {mood} {seconds:.0f} s")
         try:
             self.document.push(cmd.add_timeline(timeline))
         except CutwiseError as exc:

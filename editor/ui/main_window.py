@@ -97,6 +97,7 @@ class MainWindow(QMainWindow):
             self.resizeDocks([self.docks["timeline"]], [300], Qt.Vertical)
             if engine_docks:
                 self.resizeDocks([engine_docks[0], self.docks["jobs"]], [520, 160], Qt.Vertical)
+                engine_docks[0].raise_()  # the shots panel in front, not the last one added
 
     def _dock(self, key: str, title: str, widget: QWidget, area) -> QDockWidget:
         dock = QDockWidget(title, self)

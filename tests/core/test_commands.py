@@ -279,3 +279,19 @@ def test_new_sequence_with_clips_is_one_undo_step():
     assert project.to_dict() == before
     stack.redo()
     assert len(project.get_timeline(sequence.id).tracks[0].clips) == 2
+
+
+def test_sequence_from_pieces_places_video_and_audio_back_to_back():
+    from editor.core.model import sequence_from_pieces
+
+    asset = MediaAsset(path="/m.mp4", frame_rate=FrameRate(30000, 1001), frame_count=900,
+                       width=1280, height=720, has_audio=True, name="m.mp4")
+    seq = sequence_from_pieces(asset, [(100, 160), (400, 430)], "Teaser")
+    v1, a1 = seq.tracks
+    assert seq.frame_rate == asset.frame_rate and (seq.width, seq.height) == (1280, 720)
+    for track in (v1, a1):
+        assert [(c.start, c.duration, c.source_in) for c in track.clips] == [(0, 60, 100), (60, 30, 400)]
+    silent = MediaAsset(path="/s.mp4", frame_rate=FrameRate(25), frame_count=50, width=64, height=36)
+    assert sequence_from_pieces(silent, [(0, 10)], "x").tracks[1].clips == []
+    with pytest.raises(ModelError, match="empty"):
+        sequence_from_pieces(asset, [(5, 5)], "bad")
