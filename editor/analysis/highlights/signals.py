@@ -197,29 +197,6 @@ def quiet_points(frame_energy: np.ndarray) -> np.ndarray:
     return (np.asarray(keep, float) + 0.5) * _FRAME_S
 
 
-def _shot_features(path: Path, frame_count: int, cache: AnalysisCache | None,
-                   progress: ProgressCallback, cancel: CancelToken | None,
-                   on_warning: WarningCallback | None):
-    """The shot engine's per-frame features, from its cache when there (as detect_shots
-    reads and writes them), else decoded once and stored for it."""
-    key = None
-    if cache is not None:
-        key = cache.key(path, f"{shots_engine.ENGINE}-features", shots_engine.VERSION,
-                        {"columns": len(shots_engine.COLUMNS)})
-        arrays = cache.get_arrays(key)
-        if arrays is not None:
-            meta = cache.get_json(key) or {}
-            features = shots_engine.Features.from_arrays(arrays, meta.get("warnings", ()))
-            if features is not None:
-                return features
-    features = shots_engine.extract_features(path, total=frame_count, progress=progress,
-                                             cancel=cancel, on_warning=on_warning)
-    if key is not None:
-        cache.put_arrays(key, features.to_arrays())
-        cache.put_json(key, {"warnings": list(features.warnings)})
-    return features
-
-
 def _raw_signals(path: Path, duration_s: float, cache: AnalysisCache | None,
                  progress: ProgressCallback, cancel: CancelToken | None,
                  on_warning: WarningCallback | None) -> RawSignals:
@@ -263,8 +240,9 @@ def analyse(path: str | Path, *, cache: AnalysisCache | None = None,
     video = info.video
     duration = float(video.duration_s or info.duration_s or 0)
     total = 1000
-    features = _shot_features(path, video.frame_count, cache, _stage(progress, 0, 700, total),
-                              cancel, on_warning)
+    features = shots_engine.features_for(path, video.frame_count, cache=cache,
+                                         progress=_stage(progress, 0, 700, total),
+                                         cancel=cancel, on_warning=on_warning)
     shot_result = shots_engine.score_features(
         features, frame_count=video.frame_count, frame_rate=video.frame_rate, path=str(path),
         variable_frame_rate=video.variable_frame_rate)

@@ -42,7 +42,7 @@ from editor.analysis.shots.features import COLUMNS
 from editor.analysis.shots.scoring import detect
 
 __all__ = ["ENGINE", "VERSION", "Cut", "Transition", "Shot", "ShotResult", "detect_shots",
-           "score_features", "extract_features", "Features", "to_suggestions"]
+           "score_features", "extract_features", "features_for", "Features", "to_suggestions"]
 
 ENGINE = "shots"
 VERSION = 3  # bump when the features change: old cache entries are then never read
@@ -201,7 +201,19 @@ def detect_shots(path: str | Path, *, sensitivity: float = 0.5,
 
         raise NoVideoStreamError(f"{path} has no video stream (audio only?).", path=str(path))
     video = info.video
-    features = None
+    features = features_for(path, video.frame_count, cache=cache, progress=progress,
+                            cancel=cancel, on_warning=on_warning)
+    return score_features(features, sensitivity=sensitivity, frame_count=video.frame_count,
+                          frame_rate=video.frame_rate, path=str(path),
+                          variable_frame_rate=video.variable_frame_rate,
+                          width=video.display_width, height=video.display_height)
+
+
+def features_for(path: str | Path, frame_count: int, *, cache: AnalysisCache | None = None,
+                 progress: ProgressCallback = no_progress, cancel: CancelToken | None = None,
+                 on_warning: WarningCallback | None = None) -> Features:
+    """The per-frame features of ``path``: from the cache when there, else decoded once
+    and stored (other engines use this to share the shot engine's decoding pass)."""
     key = None
     if cache is not None:
         key = cache.key(path, f"{ENGINE}-features", VERSION, {"columns": len(COLUMNS)})
@@ -209,18 +221,15 @@ def detect_shots(path: str | Path, *, sensitivity: float = 0.5,
         if arrays is not None:
             meta = cache.get_json(key) or {}
             features = Features.from_arrays(arrays, meta.get("warnings", ()))
-    if features is None:
-        features = extract_features(path, total=video.frame_count, progress=progress,
-                                    cancel=cancel, on_warning=on_warning)
-        if key is not None:
-            cache.put_arrays(key, features.to_arrays())
-            cache.put_json(key, {"warnings": list(features.warnings)})
-    else:
-        progress(video.frame_count, video.frame_count, "features from cache")
-    return score_features(features, sensitivity=sensitivity, frame_count=video.frame_count,
-                          frame_rate=video.frame_rate, path=str(path),
-                          variable_frame_rate=video.variable_frame_rate,
-                          width=video.display_width, height=video.display_height)
+            if features is not None:
+                progress(frame_count, frame_count, "features from cache")
+                return features
+    features = extract_features(path, total=frame_count, progress=progress, cancel=cancel,
+                                on_warning=on_warning)
+    if key is not None:
+        cache.put_arrays(key, features.to_arrays())
+        cache.put_json(key, {"warnings": list(features.warnings)})
+    return features
 
 
 def to_suggestions(result: ShotResult, asset_id: str) -> list[Suggestion]:
