@@ -9,7 +9,7 @@ the project through one undoable command, so a cancelled or failed run changes n
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QIcon, QPixmap
+from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QListWidget,
     QListWidgetItem, QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget,
@@ -50,6 +50,20 @@ def _field(param: Parameter) -> QWidget:
         widget.setValue(float(param.default))
     widget.setToolTip(param.help)
     return widget
+
+
+def _side_by_side(images: list[QImage]) -> QImage:
+    """Thumbnails in a row with a 2 px gap (before | after a cut)."""
+    width = sum(image.width() for image in images) + 2 * (len(images) - 1)
+    row = QImage(width, max(image.height() for image in images), QImage.Format_RGB888)
+    row.fill(QColor("#1f1f22"))
+    painter = QPainter(row)
+    x = 0
+    for image in images:
+        painter.drawImage(x, 0, image)
+        x += image.width() + 2
+    painter.end()
+    return row
 
 
 def _value(widget: QWidget):
@@ -109,7 +123,8 @@ class EnginePanel(QWidget):
         run_row.addWidget(self.cancel_button)
 
         self.results = QListWidget()
-        self.results.setIconSize(QPixmap(THUMB_HEIGHT * 16 // 9, THUMB_HEIGHT).size())
+        pictures = 2 if engine.lane == LANE_SHOTS else 1
+        self.results.setIconSize(QPixmap(pictures * (THUMB_HEIGHT * 16 // 9 + 2), THUMB_HEIGHT).size())
         self.results.setSelectionMode(QListWidget.ExtendedSelection)
         self.results.itemDoubleClicked.connect(self._jump_to_item)
         buttons = QHBoxLayout()
@@ -267,9 +282,16 @@ class EnginePanel(QWidget):
             s = by_id.get(item.data(Qt.UserRole))
             if s is None or not item.icon().isNull():
                 continue
-            image = self.provider.thumbnail(asset_id, s.start, THUMB_HEIGHT)
-            if image is not None:
-                item.setIcon(QIcon(QPixmap.fromImage(image)))
+            images = [self.provider.thumbnail(asset_id, frame, THUMB_HEIGHT, exact=True)
+                      for frame in self.icon_frames(s)]
+            if all(image is not None for image in images):
+                item.setIcon(QIcon(QPixmap.fromImage(_side_by_side(images))))
+
+    def icon_frames(self, suggestion) -> list[int]:
+        """The frames a result's thumbnail shows: before and after a shot boundary."""
+        if self.engine.lane == LANE_SHOTS:
+            return [max(suggestion.start - 1, 0), suggestion.end + (suggestion.kind != "cut")]
+        return [suggestion.start]
 
     def selected_ids(self) -> list[str]:
         return [item.data(Qt.UserRole) for item in self.results.selectedItems()]

@@ -61,13 +61,17 @@ class MediaProvider(QObject):
         self._requested: set[tuple] = set()
         self._failed: set[tuple] = set()
 
-    def thumbnail(self, asset_id: str, source_frame: int, height: int) -> QImage | None:
-        """A frame of an asset scaled to ``height`` px, or None while it is being made."""
+    def thumbnail(self, asset_id: str, source_frame: int, height: int,
+                  exact: bool = False) -> QImage | None:
+        """A frame of an asset scaled to ``height`` px, or None while it is being made.
+
+        Filmstrips share one picture per second of source; ``exact`` asks for that very
+        frame (the frames either side of a cut)."""
         try:
             asset = self.document.project.asset(asset_id)
         except CutwiseError:
             return None
-        step = max(1, round(float(asset.frame_rate)))  # one picture per second of source
+        step = 1 if exact else max(1, round(float(asset.frame_rate)))
         frame = min(max(source_frame, 0) // step * step, max(asset.frame_count - 1, 0))
         key = ("thumb", asset.path, frame, height)
         image = self._images.get(key)

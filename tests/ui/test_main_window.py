@@ -83,6 +83,15 @@ def test_shots_panel_run_accept_split(make_window, qtbot, cuts_clip):
     starts = [s.start for s in panel.lane_suggestions()]
     assert starts == cuts_clip[1]["cuts"] == [25, 55]
     assert panel.results.count() == 2
+    # Each result shows the frame before and the frame after its cut, side by side.
+    qtbot.waitUntil(lambda: all(not panel.results.item(i).icon().isNull() for i in range(2)),
+                    timeout=15000)
+    picture = panel.results.item(0).icon().pixmap(panel.results.iconSize()).toImage()
+    half = picture.width() // 2
+    left, right = picture.pixelColor(half // 2, picture.height() // 2), \
+        picture.pixelColor(half + half // 2, picture.height() // 2)
+    assert picture.width() > 1.8 * picture.height() * 16 / 9 * 0.9
+    assert (left.red(), left.green(), left.blue()) != (right.red(), right.green(), right.blue())
     panel.accept_all()
     assert {s.status for s in panel.lane_suggestions()} == {ACCEPTED}
     panel.split_at_accepted()
