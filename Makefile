@@ -13,6 +13,7 @@ run: setup
 
 test: setup
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/ruff check editor tests plugins benchmarks
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
 
 clean:

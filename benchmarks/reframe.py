@@ -1,7 +1,7 @@
 """Auto-reframe benchmark: Cutwise's camera vs a fixed centre crop and a naive tracker.
 
     python benchmarks/reframe.py /tmp/corpus-small /tmp/corpus-full [--aspect 9:16]
-                                 [--limit N] [--render-seconds 10]
+                                 [--limit N | --clips NAME,NAME] [--render-seconds 10]
 
 In one run, on every clip of each corpus (``corpus.json``; the subject boxes are the
 ground truth), three cameras with the same crop size:
@@ -24,7 +24,8 @@ skipped):
 * speed: analysis frames/s and × real time (decode + shots + signals + planning,
   nothing cached), and render × real time on the first 1080p clip (``--render-seconds``).
 
-Results: ``benchmarks/results/reframe.json`` and ``reframe.md``.
+Results: ``benchmarks/results/reframe.json`` and ``reframe.md``, rewritten after every
+clip, so a run that is stopped early still leaves the clips it finished.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 from editor.analysis.reframe import Signals, parse_aspect, reframe  # noqa: E402
 from editor.core.cache import AnalysisCache  # noqa: E402
+from editor.core.files import atomic_write_bytes  # noqa: E402
 
 CAMERAS = ("cutwise", "naive", "centre")
 
@@ -103,9 +105,14 @@ def summarise(rows: list[dict]) -> dict:
             "drift_px_per_frame": tot["still_sum"] / max(1, tot["still_n"])}
 
 
-def run_corpus(folder: Path, aspect: str, limit: int | None) -> dict:
+def run_corpus(folder: Path, aspect: str, limit: int | None, names: set[str] | None,
+               on_clip=lambda corpus: None) -> dict:
+    """Score every (chosen) clip of ``folder``; ``on_clip(partial)`` after each one."""
     index = json.loads((folder / "corpus.json").read_text())
-    clips = index["clips"][:limit] if limit else index["clips"]
+    clips = [c for c in index["clips"] if names is None or c["name"] in names]
+    clips = clips[:limit] if limit else clips
+    if not clips:
+        raise SystemExit(f"{folder}: no clip matches --clips")
     per_camera = {c: [] for c in CAMERAS}
     clip_rows, seconds, video_seconds, frames_total, padded_shots, shots_total = [], 0.0, 0.0, 0, 0, 0
     modes = {"stationary": 0, "pan": 0, "track": 0}
@@ -143,11 +150,14 @@ def run_corpus(folder: Path, aspect: str, limit: int | None) -> dict:
             modes[p.mode] += 1
         print(f"  {clip['name']}: " + ", ".join(f"{k}={v}" for k, v in row.items()
                                                  if k != "clip"), flush=True)
-    summary = {cam: summarise(rows) for cam, rows in per_camera.items()}
-    return {"corpus": str(folder), "scale": index.get("scale"), "clips": clip_rows,
-            "summary": summary, "analysis_fps": frames_total / seconds,
-            "analysis_realtime": video_seconds / seconds, "shots": shots_total,
-            "padded_shots": padded_shots, "camera_modes": modes}
+        corpus = {"corpus": str(folder), "scale": index.get("scale"), "clips": clip_rows,
+                  "clips_in_corpus": len(index["clips"]),
+                  "summary": {cam: summarise(rows) for cam, rows in per_camera.items()},
+                  "analysis_fps": frames_total / seconds,
+                  "analysis_realtime": video_seconds / seconds, "shots": shots_total,
+                  "padded_shots": padded_shots, "camera_modes": dict(modes)}
+        on_clip(corpus)
+    return corpus
 
 
 def _signal_arrays(cache: AnalysisCache):
@@ -182,7 +192,10 @@ def markdown(report: dict) -> str:
     for corpus in report["corpora"]:
         s = corpus["summary"]
         naive = s["naive"]
-        lines += [f"## {corpus['corpus']} ({len(corpus['clips'])} clips)", "",
+        count = len(corpus["clips"])
+        of = corpus.get("clips_in_corpus", count)
+        lines += [f"## {corpus['corpus']} ({count} clips" + (f" of {of}" if of != count else "")
+                  + ")", "",
                   "| camera | coverage | mean abs accel (px/frame²) | reversals / min | drift (px/frame) |",
                   "|---|---|---|---|---|"]
         for cam in CAMERAS:
@@ -218,6 +231,7 @@ def main() -> int:
     parser.add_argument("corpora", nargs="+", type=Path)
     parser.add_argument("--aspect", default="9:16")
     parser.add_argument("--limit", type=int, default=None, help="first N clips per corpus")
+    parser.add_argument("--clips", default=None, help="only these clips (comma-separated names)")
     parser.add_argument("--render-seconds", type=float, default=10.0,
                         help="seconds of a 1080p clip to render (0: skip)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
@@ -227,16 +241,24 @@ def main() -> int:
     report = {"aspect": args.aspect, "machine": f"{platform.machine()}, "
               f"{platform.python_implementation()} {platform.python_version()}",
               "corpora": []}
+    names = set(args.clips.split(",")) if args.clips else None
+    args.out.mkdir(parents=True, exist_ok=True)
+    done: list[dict] = []
+
+    def save(current: dict | None = None) -> str:
+        report["corpora"] = done + ([current] if current else [])
+        text = markdown(report)
+        atomic_write_bytes(args.out / f"{args.name}.json",
+                           (json.dumps(report, indent=2) + "\n").encode())
+        atomic_write_bytes(args.out / f"{args.name}.md", (text + "\n").encode())
+        return text
+
     for folder in args.corpora:
         print(f"{folder}:", flush=True)
-        report["corpora"].append(run_corpus(folder, args.aspect, args.limit))
+        done.append(run_corpus(folder, args.aspect, args.limit, names, on_clip=save))
     if args.render_seconds > 0:
         report["render"] = render_speed(args.corpora[-1], args.aspect, args.render_seconds)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / f"{args.name}.json").write_text(json.dumps(report, indent=2) + "\n")
-    text = markdown(report)
-    (args.out / f"{args.name}.md").write_text(text + "\n")
-    print(text)
+    print(save())
     return 0
 
 

@@ -43,10 +43,12 @@ __all__ = ["VERSION", "ReframeResult", "ShotPlan", "reframe", "plan", "parse_asp
            "crop_size", "output_size", "to_suggestions", "path_from_suggestions",
            "reduce_keyframes", "Signals"]
 
-VERSION = 1
+VERSION = 7
 ASPECTS = ("9:16", "1:1", "4:5", "4:3", "16:9")
 MARGIN = 0.04          # of the crop's width/height, kept around the subject
 PADDED_SHARE = 0.3     # a shot is padded when its subject cannot fit this often
+KNOT_S = 0.08         # the path is solved at knots this far apart (linear between)
+EXTENT_WINDOW_S = 0.3  # a subject's extent: the union of its boxes over ± this
 MIN_SCORE = 0.01       # blob mass (share of the frame) that counts as fully confident
 
 
@@ -174,13 +176,27 @@ def _interpolate(keys: list[list[int]], frames: np.ndarray) -> tuple[np.ndarray,
     return np.interp(frames, k[:, 0], k[:, 1]), np.interp(frames, k[:, 0], k[:, 2])
 
 
+def _window_extent(a0: np.ndarray, a1: np.ndarray, reach: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per frame, the union of the extents ``a0..a1`` over ``±reach`` frames (NaN-aware)."""
+    n = len(a0)
+    lo, hi = a0.copy(), a1.copy()
+    for d in range(1, min(reach, n - 1) + 1):
+        lo[:-d], hi[:-d] = np.fmin(lo[:-d], a0[d:]), np.fmax(hi[:-d], a1[d:])
+        lo[d:], hi[d:] = np.fmin(lo[d:], a0[:-d]), np.fmax(hi[d:], a1[:-d])
+    return lo, hi
+
+
 def _target_intervals(boxes: np.ndarray, user: dict[int, tuple], start: int,
-                      size: int, axis: int, crop: int) -> tuple:
-    """Per frame of a shot: (lo, hi, centre, confidence, too_wide) for one axis."""
+                      size: int, axis: int, crop: int, reach: int = 0) -> tuple:
+    """Per frame of a shot: (lo, hi, centre, confidence, too_wide) for one axis.
+
+    A frame's subject extent is the union of its candidates' (or, when they cannot fit
+    together, the first's) over ``±reach`` frames where that union fits the crop: limbs
+    swing out and back, and a frame's blob rarely shows all of the subject at once.
+    """
     n = len(boxes)
-    lo, hi, centre = (np.full(n, np.nan) for _ in range(3))
-    conf, too_wide = np.zeros(n), np.zeros(n, bool)
-    margin = MARGIN * crop
+    a0, a1 = np.full(n, np.nan), np.full(n, np.nan)
+    conf = np.zeros(n)
     for i in range(n):
         cands = []
         if start + i in user:
@@ -192,16 +208,18 @@ def _target_intervals(boxes: np.ndarray, user: dict[int, tuple], start: int,
                       for b in blobs if b[4] >= 0.2 * top]
         if not cands:
             continue
-        a0 = min(c[0][axis] for c in cands)
-        a1 = max(c[0][axis + 2] for c in cands)
-        weight = cands[0][1]
-        if a1 - a0 + 2 * margin > crop:  # all of them do not fit: follow the first
-            a0, a1 = cands[0][0][axis], cands[0][0][axis + 2]
-        m = min(margin, max(0.0, (crop - (a1 - a0)) / 2))
-        lo[i], hi[i] = a1 + m - crop, a0 - m
-        centre[i] = (a0 + a1) / 2 - crop / 2
-        conf[i] = weight
-        too_wide[i] = a1 - a0 > crop * 1.02
+        e0 = min(c[0][axis] for c in cands)
+        e1 = max(c[0][axis + 2] for c in cands)
+        if e1 - e0 + 2 * MARGIN * crop > crop:  # all of them do not fit: follow the first
+            e0, e1 = cands[0][0][axis], cands[0][0][axis + 2]
+        a0[i], a1[i], conf[i] = e0, e1, cands[0][1]
+    w0, w1 = _window_extent(a0, a1, reach)
+    fits = (w1 - w0 <= crop * (1 - 2 * MARGIN)) & ~np.isnan(a0)
+    a0, a1 = np.where(fits, w0, a0), np.where(fits, w1, a1)
+    margin = np.minimum(MARGIN * crop, np.maximum(0.0, (crop - (a1 - a0)) / 2))
+    lo, hi = a1 + margin - crop, a0 - margin
+    centre = (a0 + a1) / 2 - crop / 2
+    too_wide = (a1 - a0 > crop * 1.02) & ~np.isnan(a0)
     return lo, hi, centre, conf, too_wide
 
 
@@ -223,7 +241,8 @@ def plan(signals: Signals, shots: list[tuple[int, int]], crop: tuple[int, int], 
     boxes = signals.per_frame()
     xs, ys = np.full(n, np.nan), np.full(n, np.nan)
     padded = np.zeros(n, bool)
-    step = 1
+    step = max(1, round(KNOT_S * fps))
+    reach = max(1, round(EXTENT_WINDOW_S * fps))
     plans = []
     for start, end in shots:
         start, end = max(0, start), min(n - 1, end)
@@ -234,7 +253,7 @@ def plan(signals: Signals, shots: list[tuple[int, int]], crop: tuple[int, int], 
         axes = []
         for axis, size, c in ((0, width, cw), (1, height, ch)):
             lo, hi, centre, conf, too_wide = _target_intervals(
-                boxes[start:end + 1], user_boxes, start, size, axis, c)
+                boxes[start:end + 1], user_boxes, start, size, axis, c, reach)
             keys = {f: v[axis] for f, v in shot_keys.items()}
             axes.append((plan_axis(lo, hi, centre, conf, size - c, smoothness=smoothness,
                                    step=step, keyframes=keys, mode=mode), too_wide, conf))

@@ -20,8 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
-from scipy.optimize import linprog
 
 MODES = ("stationary", "pan", "track")
 W_OUTSIDE = 40.0
@@ -41,8 +39,10 @@ def smoothness_scale(smoothness: float) -> float:
     return float(10 ** (2 * (min(max(smoothness, 0.0), 1.0) - 0.5)))
 
 
-def _differences(knots: np.ndarray) -> list[sparse.csr_matrix]:
+def _differences(knots: np.ndarray) -> list:
     """Velocity (px/frame), acceleration and jerk operators on (irregular) knots."""
+    from scipy import sparse  # scipy loads on first use: the window starts without it
+
     h = np.diff(knots).astype(float)
     n = len(knots)
     rows = np.arange(n - 1)
@@ -63,6 +63,9 @@ def solve_axis(lo: np.ndarray, hi: np.ndarray, centre: np.ndarray, weight: np.nd
     ``lo``/``hi``/``centre`` (NaN where there is no subject) and ``weight`` (the cost of
     a pixel outside) are given per knot; ``keyframes`` map a knot's index to a position.
     """
+    from scipy import sparse
+    from scipy.optimize import linprog
+
     n = len(lo)
     knots = np.arange(n, dtype=float) if knots is None else np.asarray(knots, float)
     keyframes = keyframes or {}
