@@ -36,12 +36,14 @@ class Frame:
 
     ``index`` counts frames in presentation order from the start of the file (also when
     decoding started at ``start_s`` or damaged frames were skipped); ``pts`` is exact
-    seconds from the stream's start; ``image`` is uint8 HxW (gray) or HxWx3 (RGB).
+    seconds from the stream's start; ``image`` is uint8 HxW (gray) or HxWx3 (RGB);
+    ``keyframe`` is true for a frame decoding can start from (where a seek lands).
     """
 
     index: int
     pts: Fraction
     image: np.ndarray
+    keyframe: bool = False
 
 
 def frame_times(path: str | os.PathLike, *, cancel: CancelToken | None = None) -> list[Fraction]:
@@ -72,9 +74,9 @@ def iter_frames(path: str | os.PathLike, *, fmt: str = "rgb", width: int | None 
     look at many frames: the in-loop deblocking filter is skipped (H.264/HEVC), frames
     that no other frame references (most B-frames) are not decoded at all, so **some
     indices are missing** from the output (the frames that do come keep their true
-    ``index`` and ``pts``), and a size reduced more than 8 times is sampled bilinearly
-    to 4 times the output size before the area average, instead of averaging every
-    source pixel.
+    ``index`` and ``pts``), more frames are decoded in parallel (cores + 4), and a size
+    reduced more than 8 times is sampled bilinearly to 4 times the output size before
+    the area average, instead of averaging every source pixel.
     """
     if fmt not in ("rgb", "gray", "yuv"):
         raise ValueError(f"fmt must be 'rgb', 'gray' or 'yuv', not {fmt!r}")
@@ -88,6 +90,9 @@ def iter_frames(path: str | os.PathLike, *, fmt: str = "rgb", width: int | None 
             try:
                 stream.codec_context.options = {"skip_loop_filter": "all"}
                 stream.codec_context.skip_frame = "NONREF"
+                # a few more frames in flight than cores: decoding goes on while the
+                # caller works on each frame
+                stream.codec_context.thread_count = min(16, (os.cpu_count() or 1) + 4)
             except Exception:  # a decoder without these options: decode normally
                 pass
         origin = stream.start_time or 0
@@ -112,7 +117,7 @@ def iter_frames(path: str | os.PathLike, *, fmt: str = "rgb", width: int | None 
                 view = FrameView(frame, fmt, width, height, Fraction(sar or 1), rotate, fast)
             pts = (tick - origin) * stream.time_base if tick is not None else \
                 Fraction(index) / Fraction(stream.guessed_rate or 25)
-            yield Frame(index, pts, view.image(frame))
+            yield Frame(index, pts, view.image(frame), frame.key_frame)
 
 
 def decode_video(container, stream, path: Path, watch, cancel: CancelToken | None,

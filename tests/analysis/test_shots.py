@@ -6,8 +6,10 @@ written as H.264 by PyAV, so the engine sees real decoded, compressed video.
 
 from __future__ import annotations
 
+import json
 import time
 from fractions import Fraction
+from pathlib import Path
 
 import av
 import cv2
@@ -401,3 +403,41 @@ def test_cut_after_skipped_frames_is_exact(tmp_path):
     result = detect_shots(path)
     assert result.cut_frames == truth["cuts"]
     assert [float(c.pts) for c in result.cuts] == [c / FPS for c in truth["cuts"]]
+
+
+def captioned(frames: list[np.ndarray]) -> list[np.ndarray]:
+    """The same small caption burnt into every frame (as a broadcaster's credit line)."""
+    caption = np.zeros((H, W), np.uint8)
+    cv2.putText(caption, "(c) Cutwise", (6, H - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.35, 255, 1)
+    return [np.where(caption > 0, 200.0, img) for img in frames]
+
+
+def test_fade_under_a_caption_is_a_fade(tmp_path):
+    # black frames carrying a caption are not flat, yet the picture fades through black
+    frames, truth = sequence([("shot", Shot(1), 30), ("fade", 24), ("shot", Shot(2), 30)])
+    result = detect_shots(write(tmp_path / "caption.mp4", captioned(frames)))
+    (gt,) = truth["transitions"]
+    assert [(t.type, abs(t.start - gt["start"]) <= 6, abs(t.end - gt["end"]) <= 6)
+            for t in result.transitions] == [("fade", True, True)]
+    assert result.cut_frames == []
+
+
+def test_cut_to_black_then_fade_in(tmp_path):
+    # one step into black is a cut; the fade in that follows is a fade of its own
+    a, b = Shot(1), Shot(2)
+    frames = [a.frame(i) for i in range(30)] + [np.zeros((H, W), np.float32)] * 10
+    frames += [b.frame(i) * min(1.0, (i + 1) / 12) for i in range(40)]
+    result = detect_shots(write(tmp_path / "cut_black.mp4", captioned(frames)))
+    assert result.cut_frames == [30]
+    (t,) = result.transitions
+    assert t.type == "fade" and 36 <= t.start <= 41 and abs(t.end - 51) <= 3
+
+
+def test_bikes_walker_is_no_wipe():
+    # real footage, labelled by eye (benchmarks/labels/bikes.json): five hard cuts, and a
+    # walker's legs crossing close to the camera, which mixes the frames before and after
+    # like a wipe would, but at one window scale only
+    root = Path(__file__).resolve().parents[2]
+    labels = json.loads((root / "benchmarks" / "labels" / "bikes.json").read_text())
+    result = detect_shots(root / labels["video"])
+    assert boundaries(result) == (labels["cuts"], [])

@@ -45,7 +45,7 @@ __all__ = ["ENGINE", "VERSION", "Cut", "Transition", "Shot", "ShotResult", "dete
            "score_features", "extract_features", "features_for", "Features", "to_suggestions"]
 
 ENGINE = "shots"
-VERSION = 3  # bump when the features change: old cache entries are then never read
+VERSION = 4  # bump when the features change: old cache entries are then never read
 TRANSITION_TYPES = ("dissolve", "fade", "wipe")
 
 

@@ -4,12 +4,14 @@ The pass decodes fast (``iter_frames(..., fast=True)``): no deblocking, and the 
 other frame references (most B-frames, ~40% of a typical H.264 file) are not decoded at
 all. Rows are computed on the frames that were decoded. Where a plausible cut falls
 between two decoded frames with skipped frames between them, that short span is then
-decoded in full (a seek to the keyframe before it) to find the exact first frame of the
-new shot, which is stored with the rows (``cut_at``), so re-scoring never decodes.
+decoded in full (from the keyframe before it, once for all such spans after that keyframe)
+to find the exact first frame of the new shot, which is stored with the rows (``cut_at``),
+so re-scoring never decodes.
 """
 
 from __future__ import annotations
 
+import bisect
 import time
 from dataclasses import dataclass
 from fractions import Fraction
@@ -125,9 +127,12 @@ def extract_features(path: str | Path, *, total: int = 0,
     rows = _Growable(len(COLUMNS), np.float32)
     last_report = time.monotonic()
     progress(0, total, "decoding")
+    keyframes: list[int] = []  # rows of the frames decoding can restart from
     for frame in iter_frames(path, fmt="yuv", width=DETAIL_WIDTH, fast=True, cancel=cancel,
                              on_warning=collect):
         i, pts = frame.index, frame.pts
+        if frame.keyframe:
+            keyframes.append(index.n)
         index.append(i)
         num.append(pts.numerator)
         den.append(pts.denominator)
@@ -140,22 +145,36 @@ def extract_features(path: str | Path, *, total: int = 0,
     for row in extractor.finish():
         rows.append(row)
     features = Features(index.array(), num.array(), den.array(), rows.array(), ())
-    _refine_cuts(path, features, cancel, collect)
+    _refine_cuts(path, features, keyframes, cancel, collect)
     features.warnings = tuple(warnings)
     progress(max(total, index.n), max(total, index.n), "decoded")
     return features
 
 
-def _refine_cuts(path: Path, features: Features, cancel: CancelToken | None,
-                 warn: WarningCallback) -> None:
+def _refine_cuts(path: Path, features: Features, keyframes: list[int],
+                 cancel: CancelToken | None, warn: WarningCallback) -> None:
     """Decode in full each span of skipped frames where a cut is plausible, and record
-    the frame where the picture changes most (``features.cut_at``)."""
+    the frame where the picture changes most (``features.cut_at``).
+
+    Spans after the same keyframe (``keyframes``: rows decoding can restart from) are
+    decoded in one pass from it, so no keyframe interval is decoded twice.
+    """
     from editor.analysis.shots.scoring import cut_candidates
 
     gap = features.values[:, COLUMN["gap"]]
     rows = [int(r) for r in cut_candidates(features.values) if gap[r] > 1]
     if not rows:
         return
+    groups: list[list[int]] = []
+    last_key = None
+    for r in rows:
+        at = bisect.bisect_right(keyframes, r - 1) - 1
+        key = keyframes[at] if at >= 0 else None
+        if groups and key is not None and key == last_key:
+            groups[-1].append(r)
+        else:
+            groups.append([r])
+        last_key = key
     container, watch = open_input(path)
     with container:
         stream = video_stream(container, path)
@@ -164,62 +183,93 @@ def _refine_cuts(path: Path, features: Features, cancel: CancelToken | None,
             stream.codec_context.options = {"skip_loop_filter": "all"}
         except Exception:
             pass
-        origin, time_base = stream.start_time or 0, stream.time_base
-        sar = Fraction(stream.sample_aspect_ratio or stream.codec_context.sample_aspect_ratio
-                       or 1)
-        view = None
-        ctx = stream.codec_context
-        skipping = False
-        for r in rows:
+        decoder = _SpanDecoder(container, stream, features)
+        for group in groups:
             if cancel is not None:
                 cancel.raise_if_cancelled()
             watch.check()
-            a_pts, b_pts = features.pts(r - 1), features.pts(r)
-            tick_a = origin + a_pts / time_base
-            tick_b = origin + b_pts / time_base
-            thumbs: list[tuple[int, _Thumb, Fraction]] = []
             try:
-                container.seek(int(tick_a), stream=stream, backward=True, any_frame=False)
-                done = False
-                for packet in container.demux(stream):
-                    # frames nothing refers to are only needed inside the span
-                    early = packet.pts is not None and packet.pts < tick_a
-                    if early != skipping:
-                        skipping = early
-                        ctx.skip_frame = "NONREF" if early else "DEFAULT"
-                    try:
-                        frames = packet.decode()
-                    except Exception:
-                        continue
-                    for frame in frames:
-                        if frame.pts is None or frame.pts < tick_a:
-                            continue
-                        if frame.pts > tick_b:
-                            done = True
-                            break
-                        if view is None or not view.fits(frame):
-                            view = FrameView(frame, "yuv", DETAIL_WIDTH, None, sar, True, True)
-                        rank = features.index[r - 1] + len(thumbs)
-                        thumbs.append((int(rank), _Thumb(view.image(frame), int(rank)),
-                                       (frame.pts - origin) * time_base))
-                    if done:
-                        break
-            except Exception as exc:  # a span that will not decode keeps the coarse answer
-                warn(f"{path}: could not decode frames near {float(a_pts):.2f} s again ({exc})")
+                spans = decoder.decode(group, cancel)
+            except Exception as exc:  # spans that will not decode keep the coarse answer
+                warn(f"{path}: could not decode frames near "
+                     f"{float(features.pts(group[0] - 1)):.2f} s again ({exc})")
                 continue
-            if len(thumbs) < 3 or thumbs[-1][0] != features.index[r] or \
-                    thumbs[-1][2] != b_pts:
-                continue  # not the frames the first pass saw: keep its answer
-            pairs = [pair_row(p, c) for (_, p, _), (_, c, _) in zip(thumbs, thumbs[1:])]
-            best = int(np.argmax([row[COLUMN["d1"]] + row[COLUMN["c1"]]
-                                  + 4 * (row[COLUMN["m1"]] + np.nan_to_num(row[COLUMN["u1"]]))
-                                  for row in pairs]))
-            rank, _, pts = thumbs[best + 1]
-            features.cut_at[r] = rank
-            features.cut_num[r], features.cut_den[r] = pts.numerator, pts.denominator
-            # the row now describes that one frame-to-frame change, as if nothing had
-            # been skipped there (a shot's own motion over the whole span would hide a
-            # subtle cut otherwise)
-            for name in ("d1", "c1", "m1", "h1", "u1"):
-                features.values[r, COLUMN[name]] = pairs[best][COLUMN[name]]
-            features.values[r, COLUMN["gap"]] = 1
+            for r, thumbs in zip(group, spans):
+                _place_cut(features, r, thumbs)
+
+
+class _SpanDecoder:
+    """Decodes every frame of given spans between rows (and only the reference frames
+    between the spans), from the keyframe before the first."""
+
+    def __init__(self, container, stream, features: Features):
+        self.container, self.stream, self.features = container, stream, features
+        self.origin, self.time_base = stream.start_time or 0, stream.time_base
+        self.sar = Fraction(stream.sample_aspect_ratio
+                            or stream.codec_context.sample_aspect_ratio or 1)
+        self.view = None
+
+    def decode(self, rows: list[int], cancel: CancelToken | None
+               ) -> list[list[tuple[int, _Thumb, Fraction]]]:
+        """For each row ``r``: the frames from row ``r - 1`` to row ``r`` as (frame index,
+        thumbnail, pts)."""
+        features, ctx = self.features, self.stream.codec_context
+        ticks = [(self.origin + features.pts(r - 1) / self.time_base,
+                  self.origin + features.pts(r) / self.time_base) for r in rows]
+        spans: list[list[tuple[int, _Thumb, Fraction]]] = [[] for _ in rows]
+        end = ticks[-1][1]
+        self.container.seek(int(ticks[0][0]), stream=self.stream, backward=True,
+                            any_frame=False)
+        skipping = None
+        for packet in self.container.demux(self.stream):
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            # frames nothing refers to are only needed inside the spans
+            outside = packet.pts is not None and not any(a <= packet.pts <= b
+                                                         for a, b in ticks)
+            if outside != skipping:
+                skipping = outside
+                ctx.skip_frame = "NONREF" if outside else "DEFAULT"
+            try:
+                frames = packet.decode()
+            except Exception:
+                continue
+            for frame in frames:
+                if frame.pts is None:
+                    continue
+                if frame.pts > end:
+                    return spans
+                thumb = None
+                for (a, b), (r, span) in zip(ticks, zip(rows, spans)):
+                    if a <= frame.pts <= b:
+                        if thumb is None:
+                            if self.view is None or not self.view.fits(frame):
+                                self.view = FrameView(frame, "yuv", DETAIL_WIDTH, None,
+                                                      self.sar, True, True)
+                            rank = int(features.index[r - 1]) + len(span)
+                            thumb = _Thumb(self.view.image(frame), rank)
+                            pts = (frame.pts - self.origin) * self.time_base
+                        span.append((int(features.index[r - 1]) + len(span), thumb, pts))
+        return spans
+
+
+def _place_cut(features: Features, r: int, thumbs: list[tuple[int, _Thumb, Fraction]]) -> None:
+    """Put the cut between rows ``r - 1`` and ``r`` on the frame where the picture changes
+    most among ``thumbs`` (every frame of that span), if they are the frames the first
+    pass saw at its ends."""
+    if len(thumbs) < 3 or thumbs[-1][0] != features.index[r] or \
+            thumbs[-1][2] != features.pts(r):
+        return
+    pairs = [pair_row(p, c) for (_, p, _), (_, c, _) in zip(thumbs, thumbs[1:])]
+    best = int(np.argmax([row[COLUMN["d1"]] + row[COLUMN["c1"]]
+                          + 4 * (row[COLUMN["m1"]] + np.nan_to_num(row[COLUMN["u1"]]))
+                          for row in pairs]))
+    rank, _, pts = thumbs[best + 1]
+    features.cut_at[r] = rank
+    features.cut_num[r], features.cut_den[r] = pts.numerator, pts.denominator
+    # the row now describes that one frame-to-frame change, as if nothing had been
+    # skipped there (a shot's own motion over the whole span would hide a subtle cut
+    # otherwise)
+    for name in ("d1", "c1", "m1", "h1", "u1"):
+        features.values[r, COLUMN[name]] = pairs[best][COLUMN[name]]
+    features.values[r, COLUMN["gap"]] = 1

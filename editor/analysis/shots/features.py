@@ -15,7 +15,8 @@ Distances between two thumbnails ``a`` and ``b``:
 
 Columns for frame ``t`` (position in decode order; NaN where a neighbour is missing):
 
-* ``mean``, ``std``: luma statistics of the thumbnail (0..1).
+* ``mean``, ``std``: luma statistics of the thumbnail (0..1); ``lo``, ``hi`` its 5th and
+  95th luma percentiles (a black frame under a small caption or logo is flat between them).
 * ``d1``, ``m1``: ``ncc``/``mad`` between ``t - 1`` and ``t`` at the detail size; ``c1``
   the ``ncc`` at the coarse size (less noise in dark, grainy shots).
 * ``h1``: half the L1 distance of 32-bin luma histograms of ``t - 1`` and ``t``.
@@ -50,7 +51,7 @@ SPANS = (2, 3, 4, 6, 8, 12, 16, 24)
 MAX_SPAN = max(max(SPANS), max(FLASH_LAGS))
 HIST_BINS = 32
 
-COLUMNS = (["mean", "std", "d1", "c1", "m1", "h1", "gap", "u1", "ur"] + [f"r{m}" for m in FLASH_LAGS]
+COLUMNS = (["mean", "std", "lo", "hi", "d1", "c1", "m1", "h1", "gap", "u1", "ur"] + [f"r{m}" for m in FLASH_LAGS]
            + [f"q{j}" for j in BACK_LAGS]
            + [f"g{k}" for k in SPANS] + [f"l{k}" for k in SPANS] + [f"w{k}" for k in SPANS]
            + [f"b{k}" for k in SPANS])
@@ -59,8 +60,8 @@ _EPS_STD = 1.5  # luma levels: below this a picture is flat and its NCC is noise
 
 
 class _Thumb:
-    __slots__ = ("detail", "zdetail", "coarse", "zcoarse", "hist", "mean", "std", "chroma",
-                 "index")
+    __slots__ = ("detail", "zdetail", "coarse", "zcoarse", "hist", "mean", "std", "lo", "hi",
+                 "chroma", "index")
 
     def __init__(self, image: np.ndarray, index: int = 0):
         self.index = index
@@ -86,10 +87,13 @@ class _Thumb:
         self.coarse = coarse.astype(np.float32)
         mean, std = cv2.meanStdDev(self.detail)
         self.mean, self.std = float(mean[0, 0]), float(std[0, 0])
-        self.zdetail = _normalise(self.detail)
+        self.zdetail = (self.detail - self.mean) / max(self.std, _EPS_STD)
         self.zcoarse = _normalise(self.coarse)
-        self.hist = cv2.calcHist([detail], [0], None, [HIST_BINS], [0, 256]).ravel()
-        self.hist /= max(1.0, float(self.hist.sum()))
+        levels = cv2.calcHist([detail], [0], None, [256], [0, 256]).ravel()
+        levels /= max(1.0, float(levels.sum()))
+        cdf = np.cumsum(levels)
+        self.lo, self.hi = np.searchsorted(cdf, (0.05, 0.95)) / 255.0
+        self.hist = levels.reshape(HIST_BINS, -1).sum(axis=1)
 
 
 def _normalise(img: np.ndarray) -> np.ndarray:
@@ -131,6 +135,9 @@ class FeatureExtractor:
     def __init__(self):
         self._size = 2 * MAX_SPAN + 1
         self._ring: list[_Thumb | None] = [None] * self._size
+        # the coarse thumbnails of the ring, raw and normalised, one per matrix row
+        self._coarse = self._zcoarse = None
+        self._base = 0  # first position of the current thumbnail size
         self._count = 0  # frames pushed
         self._emitted = 0  # rows returned
 
@@ -138,8 +145,16 @@ class FeatureExtractor:
         """Add the next decoded frame (gray, or Y/U/V planes stacked) and its frame index
         (frames may be missing between two pushes); return the rows that became complete
         (0 or 1)."""
-        self._ring[self._count % self._size] = _Thumb(image, self._count if index is None
-                                                      else index)
+        thumb = _Thumb(image, self._count if index is None else index)
+        slot = self._count % self._size
+        if self._coarse is None or self._coarse.shape[1] != thumb.coarse.size:
+            # first frame, or the picture changed size: earlier frames are not compared
+            self._coarse = np.zeros((self._size, thumb.coarse.size), np.float32)
+            self._zcoarse = np.zeros_like(self._coarse)
+            self._base = self._count
+        self._ring[slot] = thumb
+        self._coarse[slot] = thumb.coarse.ravel()
+        self._zcoarse[slot] = thumb.zcoarse.ravel()
         self._count += 1
         rows = []
         while self._emitted <= self._count - 1 - MAX_SPAN:
@@ -154,8 +169,12 @@ class FeatureExtractor:
             self._emitted += 1
         return rows
 
+    def _first(self) -> int:
+        """The oldest position still held (and of the current size)."""
+        return max(self._base, self._count - self._size)
+
     def _get(self, pos: int) -> _Thumb | None:
-        if pos < 0 or pos >= self._count or pos <= self._count - 1 - self._size:
+        if pos < self._first() or pos >= self._count:
             return None
         return self._ring[pos % self._size]
 
@@ -164,8 +183,7 @@ class FeatureExtractor:
         cur, prev = self._get(t), self._get(t - 1)
         row[_MEAN] = cur.mean / 255.0
         row[_STD] = cur.std / 255.0
-        # every coarse NCC of this row in one matrix product
-        pairs_a, pairs_b, slots = [], [], []
+        row[_LO], row[_HI] = cur.lo, cur.hi
         if prev is not None:
             row[_D1] = _ncc(prev.zdetail, cur.zdetail)
             row[_M1] = float(cv2.norm(prev.detail, cur.detail, cv2.NORM_L1)) / (
@@ -177,47 +195,46 @@ class FeatureExtractor:
                     (self._get(t + m) for m in (1, 2, 3)) if nxt is not None]
             if back:
                 row[_UR] = min(back)
-            pairs_a.append(prev), pairs_b.append(cur), slots.append(_C1)
-            for j, col in zip(BACK_LAGS, _Q):
-                back = self._get(t - j)
-                if back is not None:
-                    pairs_a.append(back), pairs_b.append(cur), slots.append(col)
-            for m, col in zip(FLASH_LAGS, _R):
-                nxt = self._get(t + m)
-                if nxt is not None:
-                    pairs_a.append(prev), pairs_b.append(nxt), slots.append(col)
-        ends = [(k, self._get(t - k), self._get(t + k)) for k in SPANS]
-        ends = [(k, a, b) for k, a, b in ends if a is not None and b is not None]
-        for k, a, b in ends:
-            pairs_a.append(a), pairs_b.append(b), slots.append(_G[k])
-        if slots:
-            za = np.stack([p.zcoarse.ravel() for p in pairs_a])
-            zb = np.stack([p.zcoarse.ravel() for p in pairs_b])
-            row[slots] = np.maximum(0.0, 1.0 - np.einsum("ij,ij->i", za, zb) / za.shape[1])
-        if ends:
-            x = cur.coarse.ravel()[None, :]
-            xa = np.stack([a.coarse.ravel() for _, a, _ in ends])
-            xb = np.stack([b.coarse.ravel() for _, _, b in ends])
+        first, last = self._first(), self._count - 1
+        # every coarse NCC of this row in one matrix product
+        ok = (t + _PAIR_A >= first) & (t + _PAIR_B <= last)
+        if ok.any():
+            za = self._zcoarse[(t + _PAIR_A[ok]) % self._size]
+            zb = self._zcoarse[(t + _PAIR_B[ok]) % self._size]
+            row[_PAIR_COL[ok]] = np.maximum(0.0, 1.0 - np.einsum("ij,ij->i", za, zb)
+                                            / za.shape[1])
+        ok = (t - _SPANS >= first) & (t + _SPANS <= last)
+        if ok.any():
+            k = _SPANS[ok]
+            x = self._coarse[t % self._size][None, :]
+            xa = self._coarse[(t - k) % self._size]
+            xb = self._coarse[(t + k) % self._size]
             dab = np.abs(xa - xb)
             spread = dab.mean(axis=1)
             da, db = np.abs(x - xa), np.abs(x - xb)
-            lin = np.abs(x - 0.5 * (xa + xb)).mean(axis=1) / np.maximum(spread, 1.0)
+            row[_L_COL[ok]] = np.abs(x - 0.5 * (xa + xb)).mean(axis=1) / np.maximum(spread,
+                                                                                   1.0)
             changing = dab > np.maximum(12.0, spread)[:, None]
             n = changing.sum(axis=1)
             tol = 0.25 * dab
             near_a = (da < tol) & changing
             near_b = (db < tol) & changing & ~near_a
             na, nb = near_a.sum(axis=1), near_b.sum(axis=1)
-            for i, (k, _, _) in enumerate(ends):
-                row[_L[k]] = lin[i]
-                if n[i] >= 8:
-                    row[_W[k]] = (na[i] + nb[i]) / n[i]
-                    row[_B[k]] = min(na[i], nb[i]) / max(1, na[i] + nb[i])
+            enough = n >= 8
+            row[_W_COL[ok][enough]] = ((na + nb) / np.maximum(n, 1))[enough]
+            row[_B_COL[ok][enough]] = (np.minimum(na, nb) / np.maximum(1, na + nb))[enough]
         return row
 
 
-_MEAN, _STD, _D1, _C1, _M1, _H1, _GAP, _U1, _UR = (
-    COLUMN[c] for c in ("mean", "std", "d1", "c1", "m1", "h1", "gap", "u1", "ur"))
+_MEAN, _STD, _LO, _HI, _D1, _C1, _M1, _H1, _GAP, _U1, _UR = (
+    COLUMN[c] for c in ("mean", "std", "lo", "hi", "d1", "c1", "m1", "h1", "gap", "u1", "ur"))
 _Q = [COLUMN[f"q{j}"] for j in BACK_LAGS]
 _R = [COLUMN[f"r{m}"] for m in FLASH_LAGS]
 _G, _L, _W, _B = ({k: COLUMN[f"{c}{k}"] for k in SPANS} for c in "glwb")
+# the coarse NCC pairs of a row at ``t``: positions ``t + _PAIR_A`` and ``t + _PAIR_B``
+_PAIR_A = np.array([-1] + [-j for j in BACK_LAGS] + [-1] * len(FLASH_LAGS)
+                   + [-k for k in SPANS])
+_PAIR_B = np.array([0] * (1 + len(BACK_LAGS)) + list(FLASH_LAGS) + list(SPANS))
+_PAIR_COL = np.array([_C1] + _Q + _R + [_G[k] for k in SPANS])
+_SPANS = np.array(SPANS)
+_L_COL, _W_COL, _B_COL = (np.array([cols[k] for k in SPANS]) for cols in (_L, _W, _B))

@@ -3,7 +3,7 @@
 Three detectors run in order, each on the columns of :mod:`.features`:
 
 1. **Fades** through black or white: a run of flat frames (almost no contrast, very dark or
-   very bright) with the luma ramping into it and out of it. Exact and cheap.
+   very bright, but for maybe a small caption or logo) with the luma ramping into it and out of it. Exact and cheap.
 2. **Hard cuts**: the frame-to-frame structural distance (``d1`` at the detail size, ``c1``
    at the coarse size) must stand out from both neighbours' (an isolated spike, as in
    PySceneDetect's AdaptiveDetector but relative to the larger neighbour, so motion blur,
@@ -29,12 +29,16 @@ import numpy as np
 from editor.analysis.shots.features import BACK_LAGS, COLUMN, FLASH_LAGS, SPANS
 
 FLAT_STD = 2.0 / 255  # contrast below this: a black/white (or flat) frame
+FLAT_SPREAD = 6.0 / 255  # ...or this between the 5th and 95th percentiles (a caption on black)
 FLAT_DARK, FLAT_BRIGHT = 0.10, 0.90
 RAMP_STEP = 0.8 / 255  # luma change per frame that counts as "still fading"
 DISSOLVE_LIN = 0.35  # a dissolve's middle frame is this close to the average of its ends
 WIPE_WHOLE, WIPE_BALANCE = 0.8, 0.3  # a wipe's middle frame: each pixel from one end
 M1_RATIO, M1_FLOOR = 1.8, 0.5 / 255  # a cut's mean pixel change vs its neighbours'
 MIN_WIPE_FRAMES = 8  # shorter spatial changes are objects passing by (wipes last ~0.3 s+)
+WIPE_SCALES = 2  # a wipe is a spatial mix at this many window scales (a passing object
+WIPE_NEAR = 3  # at about one: its speed's), within this many rows of each other
+MOVED_REFINED = 0.9  # below this the refined pixel change cannot pass (with a margin)
 CHROMA_RATIO = 3.0  # a colour cut's U/V change vs its neighbours'
 CHROMA_STEADY = 0.03  # ...with the mean luma moving less than this
 
@@ -97,10 +101,18 @@ def detect(values: np.ndarray, sensitivity: float = 0.5) -> list[Boundary]:
     return sorted(fades + cuts + gradual, key=lambda b: b.start)
 
 
-def _fades(values: np.ndarray) -> list[Boundary]:
+def _flat(values: np.ndarray) -> np.ndarray:
+    """Rows showing a black or white frame (maybe with a small caption or logo on it)."""
     std, mean = _col(values, "std"), _col(values, "mean")
-    n = len(std)
-    flat = (std < FLAT_STD) & ((mean < FLAT_DARK) | (mean > FLAT_BRIGHT))
+    spread = _col(values, "hi") - _col(values, "lo")
+    return ((std < FLAT_STD) | (spread < FLAT_SPREAD)) & ((mean < FLAT_DARK) |
+                                                          (mean > FLAT_BRIGHT))
+
+
+def _fades(values: np.ndarray) -> list[Boundary]:
+    mean = _col(values, "mean")
+    flat = _flat(values)
+    n = len(mean)
     out: list[Boundary] = []
     t = 0
     while t < n:
@@ -122,6 +134,9 @@ def _fades(values: np.ndarray) -> list[Boundary]:
         ramps = (t - a) + (b - q)
         if ramps >= 3 and (t - a >= 2 or b - q >= 2):
             conf = min(1.0, 0.5 + 0.05 * ramps)
+            # one step into (or out of) the flat frames is a cut, not a fade: the fade is
+            # then only the other side, and the cut detector may find that step
+            a, b = (q if t - a == 1 else a), (t if b - q == 1 else b)
             out.append(Boundary("fade", a, b, conf))
         t = q + 1
     return out
@@ -140,36 +155,19 @@ def _neighbours(x: np.ndarray, gap: np.ndarray) -> np.ndarray:
 
 def cut_candidates(values: np.ndarray) -> np.ndarray:
     """Rows where a cut is plausible at the highest sensitivity (for the refining pass)."""
-    n = len(values)
-    if n < 2:
+    if len(values) < 2:
         return np.zeros(0, int)
-    p = Params.from_sensitivity(1.0)
+    spike, moved, colour, _ = _cut_evidence(values, Params.from_sensitivity(1.0))
+    # the pixel-change test, loosened: refined to one frame, a change over ``gap``
+    # frames can stand out up to ``gap`` times more from its neighbours
     gap = np.nan_to_num(_col(values, "gap"), nan=1.0)
-    ok = np.zeros(n, bool)
-    for name in ("d1", "c1"):
-        d = np.nan_to_num(_col(values, name), nan=0.0)
-        nb = _neighbours(d, gap)
-        ok |= ((d - nb) / (nb + 0.1) > p.cut) & (d > p.cut_min)
-    ok |= _chroma_cuts(values, p)
-    ok[0] = False
-    return np.flatnonzero(ok)
+    return np.flatnonzero((spike & (moved * gap >= MOVED_REFINED)) | colour)
 
 
-def _chroma_cuts(values: np.ndarray, p: Params) -> np.ndarray:
-    """A spike of the colour distance that stands out from its neighbours and does not
-    come back: the cut between two shots that differ (almost) only in hue."""
-    u = np.nan_to_num(_col(values, "u1"), nan=0.0)
-    nb = np.fmax(_shift(u, -1, 0.0), _shift(u, 1, 0.0))
-    back = np.nan_to_num(_col(values, "ur"), nan=np.inf)
-    mean = _col(values, "mean")
-    # the brightness stays: an exposure step or a flash also shifts the colour a little,
-    # and a cut that changes the brightness too is the luma detector's to find
-    steady = np.abs(mean - _shift(mean, -1)) < CHROMA_STEADY
-    return (u > p.chroma_min) & (u > CHROMA_RATIO * nb + p.chroma_min / 2) & \
-        (back > 0.5 * u) & steady
-
-
-def _cuts(values: np.ndarray, p: Params, in_fade: np.ndarray) -> list[Boundary]:
+def _cut_evidence(values: np.ndarray, p: Params
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per row: a structural spike that is no flash, its pixel change (>= 1: enough
+    for a cut), a colour-only cut, and the spike's strength."""
     n = len(values)
     strength = np.zeros(n)
     raw = np.zeros(n)
@@ -189,11 +187,31 @@ def _cuts(values: np.ndarray, p: Params, in_fade: np.ndarray) -> list[Boundary]:
     # is mostly noise, but a real cut still moves the pixels more than its neighbours do
     m1 = np.nan_to_num(_col(values, "m1"), nan=0.0)
     m_nb = _neighbours(m1, gap)
-    moved = m1 >= M1_RATIO * m_nb + M1_FLOOR
-    luma = (strength > p.cut) & (raw > p.cut_min) & moved & ~flash
+    moved = m1 / (M1_RATIO * m_nb + M1_FLOOR)
+    spike = (strength > p.cut) & (raw > p.cut_min) & ~flash
     colour = _chroma_cuts(values, p) & ~flash
+    spike[0] = colour[0] = False
+    return spike, moved, colour, strength
+
+
+def _chroma_cuts(values: np.ndarray, p: Params) -> np.ndarray:
+    """A spike of the colour distance that stands out from its neighbours and does not
+    come back: the cut between two shots that differ (almost) only in hue."""
+    u = np.nan_to_num(_col(values, "u1"), nan=0.0)
+    nb = np.fmax(_shift(u, -1, 0.0), _shift(u, 1, 0.0))
+    back = np.nan_to_num(_col(values, "ur"), nan=np.inf)
+    mean = _col(values, "mean")
+    # the brightness stays: an exposure step or a flash also shifts the colour a little,
+    # and a cut that changes the brightness too is the luma detector's to find
+    steady = np.abs(mean - _shift(mean, -1)) < CHROMA_STEADY
+    return (u > p.chroma_min) & (u > CHROMA_RATIO * nb + p.chroma_min / 2) & \
+        (back > 0.5 * u) & steady
+
+
+def _cuts(values: np.ndarray, p: Params, in_fade: np.ndarray) -> list[Boundary]:
+    spike, moved, colour, strength = _cut_evidence(values, p)
+    luma = spike & (moved >= 1.0)
     ok = (luma | colour) & ~in_fade
-    ok[0] = False
     out = []
     for t in np.flatnonzero(ok):
         conf = float(min(1.0, strength[t] / (4 * p.cut))) if luma[t] else 0.5
@@ -209,6 +227,7 @@ def _gradual(values: np.ndarray, p: Params, cuts: list[Boundary],
         blocked[c.start] = True
     # prefix sums: is any frame of (t-k, t+k] blocked?
     csum = np.concatenate([[0], np.cumsum(blocked)])
+    flat = _flat(values)
     g = {k: _col(values, f"g{k}") for k in SPANS}
     candidates = []
     for i, k in enumerate(SPANS):
@@ -232,10 +251,12 @@ def _gradual(values: np.ndarray, p: Params, cuts: list[Boundary],
         for w in wider:
             keeps &= ~(w < p.bridge * gk)
         ok = (prom > p.gradual) & (gk > p.gradual_min) & keeps & ~dirty
+        ok &= ~flat  # a blend of two shots is not flat (a caption fading on black is)
         for t0 in np.flatnonzero(ok):
             kind = _classify(values, int(t0), k)
             if kind is not None:
                 candidates.append((float(prom[t0]), int(t0), k, kind))
+    wipes = [(t0, k) for _, t0, k, kind in candidates if kind == "wipe"]
     candidates.sort(reverse=True)
     taken = np.zeros(n, bool)
     frames_at = np.cumsum(np.nan_to_num(_col(values, "gap"), nan=1.0))  # frame of each row
@@ -248,8 +269,9 @@ def _gradual(values: np.ndarray, p: Params, cuts: list[Boundary],
         a, b = max(0, t0 - span + 1), min(n - 1, t0 + span - 1)
         if taken[max(0, a - 2):b + 3].any():
             continue
-        if kind == "wipe" and frames_at[b] - frames_at[a] + 1 < MIN_WIPE_FRAMES:
-            continue  # a few frames of spatial change: something passing, not an edit
+        if kind == "wipe" and (frames_at[b] - frames_at[a] + 1 < MIN_WIPE_FRAMES or len(
+                {k2 for t2, k2 in wipes if abs(t2 - t0) <= WIPE_NEAR}) < WIPE_SCALES):
+            continue  # something passing (briefly, or at one speed), not an edit
         taken[a:b + 1] = True
         out.append(Boundary(kind, a, b,
                             round(float(min(1.0, prom / (3 * p.gradual))), 3)))
