@@ -100,3 +100,22 @@ class AnalysisCache:
     def clear(self) -> None:
         for path in self.root.glob("*/*"):
             path.unlink(missing_ok=True)
+
+
+def load_or_compute(cache: AnalysisCache | None, key: str | None, compute, from_arrays):
+    """``(result, from_cache)``: a cached result, or ``compute()`` stored for next time.
+
+    The result has ``to_arrays()`` and ``warnings``; ``from_arrays(arrays, warnings)``
+    rebuilds it and may return None for an entry it cannot use (then it is recomputed).
+    """
+    if cache is not None and key is not None:
+        arrays = cache.get_arrays(key)
+        if arrays is not None:
+            result = from_arrays(arrays, (cache.get_json(key) or {}).get("warnings", ()))
+            if result is not None:
+                return result, True
+    result = compute()
+    if cache is not None and key is not None:
+        cache.put_arrays(key, result.to_arrays())
+        cache.put_json(key, {"warnings": list(result.warnings)})
+    return result, False

@@ -223,3 +223,34 @@ def test_array_names_that_clash_with_savez_arguments_round_trip(cache, media):
 def test_numpy_scalar_params_key_like_python_numbers(cache, media):
     assert cache.key(media, "shots", 1, {"k": np.int64(3), "s": np.float32(0.5)}) == \
         cache.key(media, "shots", 1, {"k": 3, "s": 0.5})
+
+
+class _Result:
+    def __init__(self, values, warnings=()):
+        self.values, self.warnings = values, tuple(warnings)
+
+    def to_arrays(self):
+        return {"values": self.values}
+
+    @classmethod
+    def from_arrays(cls, arrays, warnings):
+        return cls(arrays["values"], warnings) if "values" in arrays else None
+
+
+def test_load_or_compute_stores_once_and_keeps_warnings(cache, media):
+    from editor.core.cache import load_or_compute
+
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return _Result(np.arange(3), ["frame 7 was damaged"])
+
+    key = cache.key(media, "probe-like", 1)
+    first, hit = load_or_compute(cache, key, compute, _Result.from_arrays)
+    again, hit_again = load_or_compute(cache, key, compute, _Result.from_arrays)
+    assert (hit, hit_again, len(calls)) == (False, True, 1)
+    np.testing.assert_array_equal(again.values, first.values)
+    assert again.warnings == ("frame 7 was damaged",)
+    _, hit_without_cache = load_or_compute(None, None, compute, _Result.from_arrays)
+    assert not hit_without_cache and len(calls) == 2

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from editor.core.cache import AnalysisCache
+from editor.core.cache import AnalysisCache, load_or_compute
 from editor.core.progress import CancelToken, ProgressCallback, no_progress
 from editor.core.timecode import FrameRate
 from editor.media._av import WarningCallback
@@ -200,19 +200,11 @@ def quiet_points(frame_energy: np.ndarray) -> np.ndarray:
 def _raw_signals(path: Path, duration_s: float, cache: AnalysisCache | None,
                  progress: ProgressCallback, cancel: CancelToken | None,
                  on_warning: WarningCallback | None) -> RawSignals:
-    key = None
-    if cache is not None:
-        key = cache.key(path, "highlights-signals", VERSION)
-        arrays = cache.get_arrays(key)
-        if arrays is not None:
-            raw = RawSignals.from_arrays(arrays, (cache.get_json(key) or {}).get("warnings", ()))
-            if raw is not None:
-                return raw
-    raw = extract_signals(path, duration_s=duration_s, progress=progress, cancel=cancel,
-                          on_warning=on_warning)
-    if key is not None:
-        cache.put_arrays(key, raw.to_arrays())
-        cache.put_json(key, {"warnings": list(raw.warnings)})
+    key = cache.key(path, "highlights-signals", VERSION) if cache is not None else None
+    raw, _ = load_or_compute(
+        cache, key, lambda: extract_signals(path, duration_s=duration_s, progress=progress,
+                                            cancel=cancel, on_warning=on_warning),
+        RawSignals.from_arrays)
     return raw
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from editor.core.cache import AnalysisCache
+from editor.core.cache import AnalysisCache, load_or_compute
 from editor.core.model import LANE_SHOTS, Suggestion
 from editor.core.progress import CancelToken, ProgressCallback, no_progress
 from editor.core.timecode import FrameRate
@@ -214,21 +214,14 @@ def features_for(path: str | Path, frame_count: int, *, cache: AnalysisCache | N
                  on_warning: WarningCallback | None = None) -> Features:
     """The per-frame features of ``path``: from the cache when there, else decoded once
     and stored (other engines use this to share the shot engine's decoding pass)."""
-    key = None
-    if cache is not None:
-        key = cache.key(path, f"{ENGINE}-features", VERSION, {"columns": len(COLUMNS)})
-        arrays = cache.get_arrays(key)
-        if arrays is not None:
-            meta = cache.get_json(key) or {}
-            features = Features.from_arrays(arrays, meta.get("warnings", ()))
-            if features is not None:
-                progress(frame_count, frame_count, "features from cache")
-                return features
-    features = extract_features(path, total=frame_count, progress=progress, cancel=cancel,
-                                on_warning=on_warning)
-    if key is not None:
-        cache.put_arrays(key, features.to_arrays())
-        cache.put_json(key, {"warnings": list(features.warnings)})
+    key = cache.key(path, f"{ENGINE}-features", VERSION, {"columns": len(COLUMNS)}) \
+        if cache is not None else None
+    features, from_cache = load_or_compute(
+        cache, key, lambda: extract_features(path, total=frame_count, progress=progress,
+                                             cancel=cancel, on_warning=on_warning),
+        Features.from_arrays)
+    if from_cache:
+        progress(frame_count, frame_count, "features from cache")
     return features
 
 
