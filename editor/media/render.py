@@ -7,14 +7,16 @@
 
 A segment ``(start_s, end_s)`` keeps the source frames whose presentation time is in
 ``[start_s, end_s)`` (half a frame of tolerance, so ``frame / fps`` bounds are exact).
-Video is re-encoded at the source frame rate (constant; a variable-rate source's frames
-are laid end to end). Audio follows the picture sample-exactly; at each join the two
+Video is re-encoded at the source frame rate, constant: each output frame shows the source
+frame on screen at its time (a variable-rate source's frames are repeated or dropped as
+needed, so picture and sound stay in sync). Audio follows the picture sample-exactly; at each join the two
 sides overlap by ``crossfade_s`` (equal-power), using the source's own audio just
 outside the segments, so joins do not click and the length does not change.
 
-``video_filter(image, t)`` may replace each upright RGB frame (``t`` its source time, s)
-by another RGB image, e.g. a crop for reframing; the result is scaled to ``size``. The
-output is written to a temp file beside ``out`` and renamed when complete, so a cancelled
+Pictures stay 8-bit YUV 4:2:0 planes from decoder to encoder (:mod:`editor.media.planes`;
+no RGB round trip). ``video_filter(planes, t)`` may replace each upright picture (``t``
+its source time, s) by another, e.g. a crop for reframing; the result is scaled to
+``size``. The output is written to a temp file beside ``out`` and renamed when complete, so a cancelled
 or failed render leaves nothing behind.
 """
 
@@ -28,17 +30,16 @@ from typing import Callable, Iterable, Sequence
 
 import av
 import av.error
-import cv2
 import numpy as np
 
 from editor.core.errors import CutwiseError
 from editor.core.files import describe_os_error
 from editor.core.progress import CancelToken, ProgressCallback, no_progress
 from editor.media._av import open_input, video_stream
-from editor.media.decode import FrameView
-from editor.media.probe import probe
+from editor.media.planes import Planes
+from editor.media.probe import probe, rotation_of
 
-VideoFilter = Callable[[np.ndarray, float], np.ndarray]
+VideoFilter = Callable[[Planes, float], Planes]
 RATE = 48000
 _PROGRESS_EVERY_S = 0.1
 
@@ -191,48 +192,49 @@ def render_segments(path: str | os.PathLike, segments: Sequence, out: str | os.P
                 aout = _AudioOut(dst, channels, fade) if has_audio else None
                 vin = video_stream(src, path)
                 vin.thread_type = "AUTO"
+                for tag in ("colorspace", "color_range", "color_primaries", "color_trc"):
+                    # the planes pass through unchanged: keep the source's colour tags
+                    setattr(vout.codec_context, tag, getattr(vin.codec_context, tag))
                 origin, tb = vin.start_time or 0, vin.time_base
-                sar = Fraction(vin.sample_aspect_ratio or vin.codec_context.sample_aspect_ratio
-                               or 1)
-                view = None
+                display = (video.display_width, video.display_height)
+                turns = None
                 pts_out = 0
                 timeline_s = Fraction(0)
                 for k, (start, end) in enumerate(spans):
                     src.seek(max(0, int(origin + max(0.0, start - half) / tb)), stream=vin,
                              backward=True)
                     taken = 0
+                    held = None  # the newest source picture, shown until the next one is due
+
+                    def fill_slots_before(t: float) -> None:
+                        """Show ``held`` in every output slot that is due before ``t``."""
+                        nonlocal taken, pts_out, done, last_report
+                        while held is not None and taken < totals[k] and start + taken / fps + half < t:
+                            held.pts = pts_out
+                            pts_out += 1
+                            taken += 1
+                            done += 1
+                            dst.mux(vout.encode(held))
+                        if time.monotonic() - last_report >= _PROGRESS_EVERY_S:
+                            last_report = time.monotonic()
+                            progress(done, total, "rendering")
+
                     for frame in _decode(src, vin):
                         if cancel is not None:
                             cancel.raise_if_cancelled()
                         t = float((frame.pts - origin) * tb)
                         if t < start - half:
                             continue
+                        fill_slots_before(t)
                         if t >= end - half or taken >= totals[k]:
                             break
-                        if view is None or not view.fits(frame):
-                            view = FrameView(frame, "rgb", video.display_width,
-                                             video.display_height, sar, True)
-                        image = view.image(frame)
+                        if turns is None:
+                            turns = rotation_of(frame) // 90
+                        picture = Planes.from_frame(frame, -turns % 4, display)
                         if video_filter is not None:
-                            image = video_filter(image, t)
-                        if image.shape[1] != width or image.shape[0] != height:
-                            image = cv2.resize(image, (width, height),
-                                               interpolation=cv2.INTER_AREA)
-                        new = av.VideoFrame.from_ndarray(np.ascontiguousarray(image),
-                                                         format="rgb24")
-                        new.pts = pts_out
-                        pts_out += 1
-                        taken += 1
-                        dst.mux(vout.encode(new))
-                        done += 1
-                        if time.monotonic() - last_report >= _PROGRESS_EVERY_S:
-                            last_report = time.monotonic()
-                            progress(done, total, "rendering")
-                    while taken < totals[k] and taken:  # source ended early: hold the picture
-                        new.pts = pts_out
-                        pts_out += 1
-                        taken += 1
-                        dst.mux(vout.encode(new))
+                            picture = video_filter(picture, t)
+                        held = picture.resized((width, height)).to_frame()
+                    fill_slots_before(float("inf"))  # the span's (or the source's) last frame
                     if aout is not None:
                         first, last = k == 0, k == len(spans) - 1
                         seg_s = Fraction(taken) / rate

@@ -45,9 +45,9 @@ def test_filter_and_size(source, tmp_path):
     out = tmp_path / "small.mp4"
     seen = []
 
-    def crop(image, t):
+    def crop(picture, t):
         seen.append(t)
-        return image[:, 40:120]
+        return picture.crop(40, 0, 80, picture.size[1])
 
     render_segments(source.path, [(0.0, 0.4)], out, video_filter=crop, size=(40, 44))
     frames = list(iter_frames(out))
