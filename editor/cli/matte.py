@@ -62,6 +62,10 @@ def register(subparsers, common) -> None:
     parser.add_argument("--overwrite", action="store_true", help="replace an existing OUT")
     parser.add_argument("--keep", metavar="DIR",
                         help="keep the session (masks, alpha, state.json) in DIR")
+    parser.add_argument("--session", metavar="DIR",
+                        help="correct a session kept with --keep: the prompts given are "
+                             "corrections (only what they change is recomputed), and the "
+                             "session is updated in place")
     parser.set_defaults(handler=run)
 
 
@@ -103,6 +107,18 @@ def parse_prompts(args) -> list:
     return prompts
 
 
+def _open_session(folder: str, file: str):
+    """A session kept with ``--keep`` for this same file."""
+    from editor.analysis.matting import MatteSession
+
+    if not (Path(folder) / "state.json").is_file():
+        raise UsageError(f"{folder} holds no matte session (make one with --keep DIR)")
+    session = MatteSession.load(folder)
+    if Path(session.path).resolve() != Path(file).resolve():
+        raise UsageError(f"the session in {folder} is of {session.path}, not {file}")
+    return session
+
+
 def _check_output(out: Path, fmt: str, overwrite: bool) -> None:
     if out.exists() and not overwrite:
         raise UsageError(f"{out} already exists; pass --overwrite to replace it")
@@ -113,7 +129,8 @@ def _check_output(out: Path, fmt: str, overwrite: bool) -> None:
 
 
 def run(args) -> int:
-    from editor.analysis.matting import check_prompts, make_segmenter, matte, render
+    from editor.analysis.matting import (apply_corrections, check_prompts, make_segmenter,
+                                         matte, render)
     from editor.analysis.matting.render import make_writer
     from editor.core.cache import AnalysisCache
     from editor.media.probe import probe
@@ -138,6 +155,9 @@ def run(args) -> int:
         raise UsageError(f"{args.file} has no video stream")
     check_prompts(prompts, (info.video.display_width, info.video.display_height),
                   info.video.frame_count)
+    if args.session and (args.frames or args.shot is not None or args.keep):
+        raise UsageError("--session continues a kept session: --frames, --shot and --keep "
+                         "do not apply")
     shot = None
     if args.frames:
         match = re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", args.frames)
@@ -155,15 +175,22 @@ def run(args) -> int:
         outside = [p.frame for p in prompts if not shot[0] <= p.frame <= shot[1]]
         if outside:
             raise UsageError(f"prompt frame {outside[0]} is outside frames {shot[0]}-{shot[1]}")
+    session = _open_session(args.session, args.file) if args.session else None
+    if session is not None and backend == "auto" and session.backend == "grabcut":
+        backend = "grabcut"  # correct a session with the backend that made it
     segmenter = make_segmenter(backend, model=None if args.model == "grabcut" else args.model,
                                checkpoint=args.checkpoint, device=args.device,
                                batch_size=args.batch, compile=args.compile, on_warning=warn)
     started = time.perf_counter()
+    corrected = None
     with tempfile.TemporaryDirectory(prefix="cutwise-matte-") as tmp:
-        folder = Path(args.keep) if args.keep else Path(tmp)
+        folder = Path(args.session or args.keep or tmp)
         with ProgressBar(args, "matte") as progress:
-            session = matte(args.file, prompts, segmenter=segmenter, shot=shot, folder=folder,
-                            cache=cache, progress=progress, on_warning=warn)
+            if session is not None:
+                corrected = apply_corrections(session, prompts, segmenter, progress=progress)
+            else:
+                session = matte(args.file, prompts, segmenter=segmenter, shot=shot,
+                                folder=folder, cache=cache, progress=progress, on_warning=warn)
         size = (info.video.display_width, info.video.display_height)
         writer = make_writer(args.format, out, info.video.frame_rate, size)
         with ProgressBar(args, "export") as progress:
@@ -175,8 +202,10 @@ def run(args) -> int:
               "flagged": [{"frame": f, "reason": why} for f, why in session.flagged],
               "frames_with_subject": sum(1 for i in session.frames.values() if i.area > 0),
               "seconds": round(time.perf_counter() - started, 2)}
-    if args.keep:
+    if args.keep or args.session:
         result["session"] = str(folder)
+    if corrected is not None:
+        result["corrected"] = corrected
     if args.json:
         print_json(result)
     elif not args.quiet:

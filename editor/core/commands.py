@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Callable, Iterable
 
 from editor.core.model import (
-    ACCEPTED, AUDIO, LANE_SHOTS, SUGGESTION_STATES, Clip, Events, MediaAsset, Marker, ModelError,
+    ACCEPTED, AUDIO, LANE_SHOTS, SUGGESTION_STATES, VIDEO, Clip, Events, MediaAsset, Marker, ModelError,
     Project, Suggestion, Timeline, Track,
 )
 
@@ -424,3 +424,49 @@ def compound(text: str, commands: list[Command]) -> Command:
         for command in commands:
             command._apply(p)
     return Command(text, [s for c in commands for s in c.scopes], apply)
+
+
+def overlay_asset(timeline_id: str, asset_id: str, first: int, overlay: MediaAsset,
+                  track_name: str) -> Command:
+    """Lay ``overlay`` (its frame 0 is frame ``first`` of ``asset_id``, e.g. a matte of a
+    shot) over every clip of that asset that shows those frames, in sync, on the video
+    track named ``track_name`` above the others (made when missing): one undo step.
+    The overlay media joins the project; older overlays in the way are replaced."""
+    def apply(p: Project):
+        if not any(a.id == overlay.id for a in p.assets):
+            p.assets.append(MediaAsset.from_dict(overlay.to_dict()))
+        timeline = p.get_timeline(timeline_id)
+        source, rate = p.asset(asset_id), timeline.frame_rate
+        last = first + overlay.frame_count - 1
+        placed = []
+        for track in timeline.tracks:
+            for clip in track.clips:
+                if track.kind != VIDEO or clip.asset_id != asset_id:
+                    continue
+                clip_last = source_frame(p, timeline, clip, clip.end - 1)
+                lo, hi = max(first, clip.source_in), min(last, clip_last)
+                if lo > hi:
+                    continue
+                start = clip.start + rate.frame_at(source.frame_rate.seconds(lo)
+                                                   - source.frame_rate.seconds(clip.source_in))
+                end = clip.start + rate.frame_at(source.frame_rate.seconds(hi + 1)
+                                                 - source.frame_rate.seconds(clip.source_in))
+                placed.append(Clip(asset_id=overlay.id, start=start, duration=end - start,
+                                   source_in=lo - first, name=overlay.name))
+        if not placed:
+            raise ModelError(f"No clip of {source.name or source.path} on the timeline shows "
+                             f"frames {first}-{last}.")
+        track = next((t for t in timeline.tracks if t.kind == VIDEO and t.name == track_name),
+                     None)
+        if track is None:
+            above = max((i for i, t in enumerate(timeline.tracks) if t.kind == VIDEO),
+                        default=-1) + 1
+            track = Track(kind=VIDEO, name=track_name)
+            timeline.tracks.insert(above, track)
+        _unlocked(track)
+        for clip in placed:
+            track.clips = [c for c in track.clips if c.end <= clip.start or c.start >= clip.end]
+            _check_source_range(p, timeline, clip)
+            track.place(clip)
+    return Command(f"Overlay {overlay.name or 'media'}", ["assets", _timeline_scope(timeline_id)],
+                   apply)

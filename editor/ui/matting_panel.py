@@ -5,7 +5,9 @@ subject, on the frame shown. Each click computes a preview mask for that frame i
 background (SAM when a checkpoint is installed, else GrabCut) and tints it over the video.
 Run propagates through the shot; running again after clicking another frame corrects the
 matte from there (only what changed is recomputed). Flagged frames (subject lost or
-jumping) are listed: double-click one to look at it and click to correct it.
+jumping) are listed: double-click one to look at it and click to correct it. The matte
+shows as a tint, or composited over a checkerboard or a solid green; "Put on timeline"
+exports it (ProRes 4444 with alpha) and lays it over the shot on a "Matte" track.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from editor.ui.engine_panel import EnginePanel
 
 TINT = QColor(40, 200, 255, 110)
 POSITIVE, NEGATIVE = QColor(60, 220, 90), QColor(240, 60, 60)
+VIEWS = ("tint", "checkerboard", "green")
+OVERLAY_TRACK = "Matte"
 
 
 def _mask_image(mask: np.ndarray, color: QColor) -> QImage:
@@ -43,15 +47,39 @@ def _mask_image(mask: np.ndarray, color: QColor) -> QImage:
     return image.copy()
 
 
+def _backdrop_image(alpha: np.ndarray, view: str) -> QImage:
+    """What covers the picture outside the subject in a composite preview: a checkerboard
+    or solid green, opaque where ``alpha`` (bool or uint8) is 0, clear where it is full."""
+    h, w = alpha.shape
+    cover = 255 - (alpha.astype(np.uint8) * 255 if alpha.dtype == bool else alpha)
+    if view == "green":
+        rgb = np.array([0, 177, 64], np.uint8)[None, None, :].repeat(h, 0).repeat(w, 1)
+    else:
+        cell = max(4, min(w, h) // 24)
+        ys, xs = np.indices((h, w))
+        light = ((ys // cell + xs // cell) % 2).astype(bool)
+        rgb = np.where(light[..., None], np.uint8(204), np.uint8(153)).repeat(3, 2)
+    argb = np.empty((h, w, 4), np.uint8)
+    argb[..., :3] = (rgb[..., ::-1].astype(np.uint16) * cover[..., None] // 255).astype(np.uint8)
+    argb[..., 3] = cover
+    image = QImage(argb.data, w, h, 4 * w, QImage.Format_ARGB32_Premultiplied)
+    return image.copy()
+
+
+def _overlay_image(alpha: np.ndarray, view: str) -> QImage:
+    return _mask_image(alpha, TINT) if view == "tint" else _backdrop_image(alpha, view)
+
+
 class MattingPanel(EnginePanel):
     """The generic engine panel plus prompts on the player, a preview, flags and export."""
 
     def __init__(self, engine, document, runner, bridge, provider, parent=None):
         self._player_panel = None
         self.prompts: dict[int, list[tuple[float, float, int]]] = {}
-        self.preview: tuple[int, QImage] | None = None
+        self.preview: tuple[int, np.ndarray] | None = None
         self._preview_job = None
         self._export_job = None
+        self._overlay_job = None
         self._alpha_cache: tuple[str, int, QImage | None] | None = None
         super().__init__(engine, document, runner, bridge, provider, parent)
         self.hint = QLabel("Left-click the subject in the player; right-click what is not it.")
@@ -69,15 +97,29 @@ class MattingPanel(EnginePanel):
                                "WebM VP9 with alpha, or a grayscale matte video")
         export = QPushButton("Export…")
         export.clicked.connect(self.export)
+        self.view = QComboBox()
+        self.view.addItems(VIEWS)
+        self.view.setToolTip("How the matte shows in the player: a tint over the subject, or "
+                             "the subject composited over a checkerboard or green")
+        self.view.currentTextChanged.connect(self._view_changed)
+        self.overlay_button = QPushButton("Put on timeline")
+        self.overlay_button.setToolTip("Export the matte (ProRes 4444 with alpha) and lay it "
+                                       f"over the shot on the '{OVERLAY_TRACK}' track")
+        self.overlay_button.clicked.connect(self.put_on_timeline)
+        view_row = QHBoxLayout()
+        view_row.addWidget(QLabel("Show"))
+        view_row.addWidget(self.view, 1)
         row = QHBoxLayout()
         row.addWidget(self.format, 1)
         row.addWidget(export)
         layout = self.layout()
         layout.insertWidget(1, self.hint)
         layout.insertWidget(2, clear)
+        layout.insertLayout(3, view_row)
         layout.addWidget(QLabel("Frames to check"))
         layout.addWidget(self.flags)
         layout.addLayout(row)
+        layout.addWidget(self.overlay_button)
         bridge.event.connect(self._on_side_job)
         self.refresh_flags()
 
@@ -151,7 +193,7 @@ class MattingPanel(EnginePanel):
             self._preview_job = None
             if event.state is JobState.FINISHED:
                 frame, mask, name = event.job.result()
-                self.preview = (frame, _mask_image(mask, TINT))
+                self.preview = (frame, mask)
                 note = " (GrabCut fallback, lower quality)" if name == "grabcut" else ""
                 self.status.setText(f"Preview of frame {frame} with {name}{note}. Run to "
                                     "propagate through the shot.")
@@ -164,6 +206,16 @@ class MattingPanel(EnginePanel):
                 self.status.setText(f"Exported {event.job.result()}.")
             elif event.state is JobState.FAILED:
                 self.status.setText(f"Export failed: {event.job.error}")
+        elif event.job is self._overlay_job:
+            self._overlay_job = None
+            if event.state is JobState.FINISHED:
+                self._place_overlay(*event.job.result())
+            elif event.state is JobState.FAILED:
+                self.status.setText(f"Could not put the matte on the timeline: {event.job.error}")
+
+    def _view_changed(self, _view: str) -> None:
+        self._alpha_cache = None
+        self._repaint_player()
 
     def _repaint_player(self) -> None:
         if self._player_panel is not None:
@@ -173,7 +225,7 @@ class MattingPanel(EnginePanel):
         if self._shown_asset()[0] is None:
             return
         if self.preview is not None and self.preview[0] == frame:
-            image = self.preview[1]
+            image = _overlay_image(self.preview[1], self.view.currentText())
         else:
             image = self._alpha_image(frame)
         if image is not None:
@@ -196,7 +248,7 @@ class MattingPanel(EnginePanel):
         import cv2
 
         alpha = cv2.imread(f"{folder}/{frame:06d}.png", cv2.IMREAD_GRAYSCALE)
-        image = None if alpha is None else _mask_image(alpha, TINT)
+        image = None if alpha is None else _overlay_image(alpha, self.view.currentText())
         self._alpha_cache = (folder, frame, image)
         return image
 
@@ -269,6 +321,56 @@ class MattingPanel(EnginePanel):
                                               asset.frame_rate, (asset.width, asset.height),
                                               float(self.params()["smoothing"]),
                                               title=f"Export matte ({fmt})")
+
+
+    def put_on_timeline(self) -> None:
+        current = self.current_matte()
+        if current is None:
+            self.status.setText("Run the matte first.")
+            return
+        asset = self.document.project.asset(current.asset_id)
+        self.status.setText("Exporting the matte for the timeline…")
+        self._overlay_job = self.runner.submit(
+            overlay_media, current.data["folder"], asset.frame_rate,
+            (asset.width, asset.height), float(self.params()["smoothing"]), current.id,
+            title="Matte to timeline")
+
+    def _place_overlay(self, matte, suggestion_id: str) -> None:
+        from editor.core import commands as cmd
+        from editor.core.model import ModelError
+
+        project = self.document.project
+        suggestion = next((s for s in project.suggestions if s.id == suggestion_id), None)
+        if suggestion is None:
+            self.status.setText("That matte is gone (undone?): nothing was placed.")
+            return
+        view = getattr(self.window(), "timeline", None)
+        timeline_id = getattr(view, "timeline_id", None) or project.timeline.id
+        try:
+            self.document.push(cmd.overlay_asset(timeline_id, suggestion.asset_id,
+                                                 suggestion.start, matte, OVERLAY_TRACK))
+        except ModelError as exc:
+            self.status.setText(str(exc))
+            return
+        self.status.setText(f"The matte is on the '{OVERLAY_TRACK}' track, over the shot.")
+
+
+def overlay_media(folder: str, rate, size, smooth: float, suggestion_id: str, *, progress,
+                  cancel):
+    """Worker: export the matte as ProRes 4444 into its session folder and describe it as
+    media (a new file per export: a placed older version stays valid)."""
+    import time
+    from pathlib import Path
+
+    from editor.media.assets import asset_from_info
+    from editor.media.probe import probe
+
+    out = Path(folder) / f"matte-{time.strftime('%Y%m%d-%H%M%S')}.mov"
+    export_matte(folder, "prores", str(out), rate, size, smooth, progress=progress,
+                 cancel=cancel)
+    matte = asset_from_info(probe(out))
+    matte.name = f"Matte {out.stem[6:]}"
+    return matte, suggestion_id
 
 
 def compute_preview(path: str, frame: int, points, backend: str, *, progress, cancel):

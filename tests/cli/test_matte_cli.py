@@ -102,3 +102,33 @@ def test_models_list_and_add(tmp_path, capsys):
     assert main(["models", "add", "vit_b", str(wrong)]) == 2
     assert "does not match vit_b's SHA-256" in capsys.readouterr().err
     assert main(["models", "download", "vit_q"]) == 2
+
+
+def test_a_kept_session_is_corrected_from_the_command_line(dancer, tmp_path, capsys):
+    """A poor first prompt (a 'not the subject' click on the body), kept; one corrected
+    frame fixes the shot, and the corrected export is written."""
+    path, truth = dancer
+    session = tmp_path / "session"
+    first = main(["matte", str(path), "--point", "75,25@5", "--negative", "75,60@5",
+                  "--keep", str(session), "-o", str(tmp_path / "first"), "--json", "-q"])
+    assert first == 0 and json.loads(capsys.readouterr().out)["session"] == str(session)
+    before = cv2.imread(str(tmp_path / "first" / "frame_000015.png"), cv2.IMREAD_UNCHANGED)
+    code = main(["matte", str(path), "--session", str(session), "--point", "75,50@8",
+                 "--point", "75,25@8", "--format", "png", "-o", str(tmp_path / "fixed"),
+                 "--json", "-q"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["corrected"] == [8] and [p["frame"] for p in result["prompts"]] == [5, 8]
+    after = cv2.imread(str(tmp_path / "fixed" / "frame_000015.png"), cv2.IMREAD_UNCHANGED)
+    iou_before = mask_iou(before[:, :, 3] >= 128, truth[15])
+    iou_after = mask_iou(after[:, :, 3] >= 128, truth[15])
+    assert iou_after > 0.75 and iou_after > iou_before + 0.1, (iou_before, iou_after)
+    # a session is only continued for its own file, and not with options that restart it
+    other = tmp_path / "other.mp4"
+    other.write_bytes(path.read_bytes())
+    assert main(["matte", str(other), "--session", str(session), "--point", "75,50",
+                 "-o", str(tmp_path / "x")]) == 2
+    assert "is of" in capsys.readouterr().err
+    assert main(["matte", str(path), "--session", str(session), "--point", "75,50",
+                 "--frames", "0-5", "-o", str(tmp_path / "y")]) == 2
+    assert "do not apply" in capsys.readouterr().err

@@ -45,6 +45,35 @@ def test_clip_cannot_run_past_its_media():
     assert video_track(project).end == 80
 
 
+def test_overlay_follows_every_clip_of_its_source_in_sync():
+    """A matte of source frames 10-39 lands over both clips that show parts of them;
+    frames 30-34 are on no clip."""
+    project, stack, asset = make_project(frame_count=60)
+    tl, v1 = project.timeline, video_track(project)
+    stack.push(cmd.insert_clip(tl.id, v1.id, Clip(asset.id, start=0, duration=30)))
+    stack.push(cmd.insert_clip(tl.id, v1.id, Clip(asset.id, start=40, duration=25, source_in=35)))
+    before = project.to_dict()
+    matte = MediaAsset(path="/mattes/m.mov", frame_rate=FrameRate(25), frame_count=30,
+                       width=640, height=360, name="matte")
+    stack.push(cmd.overlay_asset(tl.id, asset.id, 10, matte, "Matte"))
+    overlay = next(t for t in tl.tracks if t.name == "Matte")
+    assert tl.tracks.index(overlay) == tl.tracks.index(v1) + 1
+    assert [(c.start, c.duration, c.source_in) for c in overlay.clips] == [(10, 20, 0), (40, 5, 25)]
+    assert project.asset(matte.id).path == "/mattes/m.mov"
+    # a corrected matte replaces the old one on the same track
+    newer = MediaAsset(path="/mattes/m2.mov", frame_rate=FrameRate(25), frame_count=30,
+                       width=640, height=360, name="matte 2")
+    stack.push(cmd.overlay_asset(tl.id, asset.id, 10, newer, "Matte"))
+    assert {c.asset_id for c in overlay.clips} == {newer.id} and len(overlay.clips) == 2
+    stack.undo()
+    stack.undo()
+    assert project.to_dict() == before
+    with pytest.raises(ModelError, match="shows frames"):
+        stack.push(cmd.overlay_asset(tl.id, asset.id, 30, MediaAsset(
+            path="/m3.mov", frame_rate=FrameRate(25), frame_count=5, width=8, height=8), "Matte"))
+    assert project.to_dict() == before
+
+
 def test_split_trim_ripple_and_undo_restore_exact_state():
     project, stack, asset = make_project()
     tl = project.timeline

@@ -91,6 +91,46 @@ def test_click_preview_propagate_correct_export(make_window, qtbot, dancer, tmp_
     a = frames[16].to_ndarray(format="rgba")[:, :, 3] >= 128
     assert np.count_nonzero(a & truth[16]) / np.count_nonzero(a | truth[16]) > 0.75
 
+    # Composite preview: the subject stays, the rest turns to a grey checkerboard.
+    show(qtbot, window, asset, 16)
+    window.player.remove_overlay(panel.paint_overlay)
+    plain = window.player.video.grab().toImage()
+    window.player.add_overlay(panel.paint_overlay)
+    panel.view.setCurrentText("checkerboard")
+    composite = window.player.video.grab().toImage()
+    composite.save(str(tmp_path / "checkerboard.png"))
+    rect = window.player.video.video_rect()
+
+    def at(image, x, y):
+        c = image.pixelColor(int(rect.x() + x * rect.width() / 192),
+                             int(rect.y() + y * rect.height() / 108))
+        return c.red(), c.green(), c.blue()
+
+    ys, xs = np.nonzero(truth[16])
+    inside = (int(np.median(xs)), int(np.median(ys)))
+    assert np.abs(np.subtract(at(composite, *inside), at(plain, *inside))).max() < 12
+    background = [at(composite, x, 102) for x in range(2, 40, 4)]  # 4-pixel cells' centres
+    assert all(max(c) - min(c) < 8 and min(c) > 140 for c in background)  # neutral grey
+    assert len({c[0] // 25 for c in background}) == 2  # two shades: a checkerboard
+
+    # Put on timeline: a ProRes 4444 matte laid over the shot on its own track, one undo.
+    from editor.core import commands as cmd
+    from editor.core.model import Clip
+
+    timeline = window.document.project.timeline
+    window.document.push(cmd.insert_clip(timeline.id, timeline.tracks[0].id,
+                                         Clip(asset.id, start=10, duration=24)))
+    panel.put_on_timeline()
+    qtbot.waitUntil(lambda: panel._overlay_job is None, timeout=60000)
+    track = next(t for t in timeline.tracks if t.name == "Matte")
+    (clip,) = track.clips
+    assert (clip.start, clip.duration, clip.source_in) == (10, 24, 0)
+    overlay = window.document.project.asset(clip.asset_id)
+    with av.open(overlay.path) as container:
+        assert container.streams.video[0].codec_context.pix_fmt.startswith("yuva444p")
+    window.document.undo_stack.undo()
+    assert all(t.name != "Matte" for t in window.document.project.timeline.tracks)
+
 
 def test_clicks_need_the_media_in_the_viewer(make_window, qtbot, dancer):
     window = make_window()

@@ -38,6 +38,7 @@ __all__ = [
     "Prompt",
     "Segment",
     "Segmenter",
+    "apply_corrections",
     "check_prompts",
     "correct",
     "default_matte_dir",
@@ -171,6 +172,22 @@ def correct(session: MatteSession, prompt: Prompt, segmenter: Segmenter, *,
     source = FrameSource(session.path, session.size, cancel)
     session.propagate(segmenter, source, keyframes=[prompt.frame], converge=True,
                       progress=progress, cancel=cancel)
+
+
+def apply_corrections(session: MatteSession, prompts: list[Prompt], segmenter: Segmenter, *,
+                      progress: ProgressCallback = no_progress,
+                      cancel: CancelToken | None = None) -> list[int]:
+    """Correct a session with the prompts that are new or changed (same frame, other
+    clicks); returns their frames. Unchanged prompts cost nothing."""
+    known = {p.frame: p.to_dict() for p in session.prompts.values()}
+    changed = [p for p in prompts if known.get(p.frame) != p.to_dict()]
+    check_prompts(changed, session.display, max(session.shot[1] + 1, 1))
+    for prompt in changed:
+        if not session.shot[0] <= prompt.frame <= session.shot[1]:
+            raise CutwiseError(f"Frame {prompt.frame} is outside the matted frames "
+                               f"{session.shot[0]}-{session.shot[1]}.")
+        correct(session, prompt, segmenter, progress=progress, cancel=cancel)
+    return [p.frame for p in changed]
 
 
 def preview(image, prompt: Prompt, segmenter: Segmenter, feature=None, neighbour=None):

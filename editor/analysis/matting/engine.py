@@ -12,7 +12,7 @@ from pathlib import Path
 from editor.analysis.matting import (
     MatteSession,
     Prompt,
-    correct,
+    apply_corrections,
     make_segmenter,
     matte,
     render,
@@ -39,10 +39,7 @@ def run_engine(asset: MediaAsset, params: dict, *, progress, cancel, on_warning=
         if Path(session.path) != Path(asset.path):
             session = None
     if session is not None:
-        known = {p.frame: p.to_dict() for p in session.prompts.values()}
-        for prompt in prompts:  # only new or changed prompts re-propagate
-            if known.get(prompt.frame) != prompt.to_dict():
-                correct(session, prompt, segmenter, progress=progress, cancel=cancel)
+        apply_corrections(session, prompts, segmenter, progress=progress, cancel=cancel)
     else:
         shot = tuple(params["shot"]) if params.get("shot") else None
         session = matte(asset.path, prompts, segmenter=segmenter, shot=shot, folder=folder,
