@@ -1,0 +1,178 @@
+"""Matting speed on a GPU: frames per second end to end, and GPU memory against clip length.
+
+End to end is what a user waits for: decode -> SAM image encoder (batched) -> mask decoder
+(propagation from one click) -> soft alpha refine + temporal smoothing -> ProRes 4444
+encode, through the same code the CLI runs (``matte`` then ``render``). SAM runs at random
+weights (speed does not depend on the weights; no checkpoint can be downloaded on these
+machines). The clip is generated here: a 1920x1080 H.264 clip of a moving figure on a
+textured background. Each configuration runs on two clip lengths, to show that GPU memory
+does not grow with the length of the shot.
+
+Run on the lent GPU machine (see the README's benchmark section)::
+
+    .venv/bin/python benchmarks/matting_gpu.py --models vit_b vit_h --batches 1 8 \\
+        --dtypes bf16 fp32 --out benchmarks/results/matting_gpu
+
+Without a GPU, ``--device cpu`` measures the same path on the CPU (use few frames).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import tempfile
+import time
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+FLOOR_FPS = 30.0  # vit_b, end to end
+
+
+def make_clip(path: Path, frames: int, size: tuple[int, int], fps: int = 30) -> tuple[int, int]:
+    """A figure walking across a textured background; returns a point on it at frame 0."""
+    w, h = size
+    rng = np.random.default_rng(0)
+    texture = cv2.resize(rng.integers(40, 200, (h // 16, w // 16, 3), dtype=np.uint8), (w, h),
+                         interpolation=cv2.INTER_CUBIC)
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+        stream.options = {"preset": "ultrafast", "crf": "23"}
+        for i in range(frames):
+            img = texture.copy()
+            cx = int(w * (0.3 + 0.4 * i / max(1, frames - 1)))
+            cy = h // 2
+            cv2.ellipse(img, (cx, cy), (w // 20, h // 5), 0, 0, 360, (230, 60, 150), -1)
+            cv2.circle(img, (cx, cy - h // 4), h // 14, (240, 200, 60), -1)
+            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+            frame.pts = i
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return int(w * 0.3), h // 2
+
+
+def build_sam(name: str):
+    import torch
+    from segment_anything import sam_model_registry
+    from segment_anything.build_sam import _build_sam
+
+    torch.manual_seed(0)
+    if name == "tiny":
+        return _build_sam(encoder_embed_dim=64, encoder_depth=2, encoder_num_heads=2,
+                          encoder_global_attn_indexes=[1], checkpoint=None)
+    return sam_model_registry[name](checkpoint=None)
+
+
+def run_config(clip: Path, point: tuple[int, int], frames: int, model, device: str, batch: int,
+               dtype: str, compile: bool) -> dict:
+    import torch
+
+    from editor.analysis.matting import Prompt, make_writer, matte, render
+    from editor.analysis.matting.sam import SamSegmenter
+
+    seg = SamSegmenter(model, device=device, batch_size=batch, bf16=dtype == "bf16",
+                       compile=compile)
+    cuda = device == "cuda"
+    if cuda:
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        session = matte(clip, [Prompt(0, [(point[0], point[1], 1)])], segmenter=seg,
+                        shot=(0, frames - 1), folder=Path(tmp) / "session")
+        if cuda:
+            torch.cuda.synchronize()
+        t1 = time.perf_counter()
+        writer = make_writer("prores", Path(tmp) / "matte.mov", Fraction(30), session.display)
+        render(session, [writer])
+        t2 = time.perf_counter()
+    peak = torch.cuda.max_memory_allocated() / 2**20 if cuda else None
+    return {"frames": frames, "propagate_s": round(t1 - t0, 2), "render_s": round(t2 - t1, 2),
+            "fps": round(frames / (t2 - t0), 2), "propagate_fps": round(frames / (t1 - t0), 2),
+            "gpu_peak_mb": round(peak, 1) if peak is not None else None,
+            "backend": seg.name}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models", nargs="+", default=["vit_b", "vit_h"],
+                        help="vit_b, vit_l, vit_h, or tiny (a small SAM, to check the script)")
+    parser.add_argument("--batches", nargs="+", type=int, default=[1, 8])
+    parser.add_argument("--dtypes", nargs="+", choices=("bf16", "fp32"), default=["bf16", "fp32"])
+    parser.add_argument("--frames", nargs="+", type=int, default=[120, 360],
+                        help="clip lengths (two show whether memory grows with length)")
+    parser.add_argument("--device", default=None, help="cuda (default when present) or cpu")
+    parser.add_argument("--compile", action="store_true", help="torch.compile the encoder")
+    parser.add_argument("--size", default="1920x1080")
+    parser.add_argument("--out", default=None, help="write OUT.json and OUT.md")
+    args = parser.parse_args()
+
+    import torch
+
+    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    size = tuple(int(v) for v in args.size.split("x"))
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        clips = {}
+        for n in sorted(set(args.frames)):
+            clips[n] = (Path(tmp) / f"clip{n}.mp4",)
+            clips[n] += (make_clip(clips[n][0], n, size),)
+        for name in args.models:
+            model = build_sam(name)
+            for dtype in args.dtypes:
+                for batch in args.batches:
+                    for n in sorted(clips):
+                        path, point = clips[n]
+                        try:
+                            row = run_config(path, point, n, model, device, batch, dtype,
+                                             args.compile)
+                        except Exception as exc:  # e.g. out of memory: record it, go on
+                            row = {"frames": n, "error": f"{type(exc).__name__}: {exc}"}
+                        row.update(model=name, dtype=dtype, batch=batch, device=device)
+                        rows.append(row)
+                        print(json.dumps(row), flush=True)
+            del model
+            if device == "cuda":
+                torch.cuda.empty_cache()
+    gpu = torch.cuda.get_device_name(0) if device == "cuda" else None
+    report = {"device": device, "gpu": gpu, "machine": f"{platform.machine()}, "
+              f"CPython {platform.python_version()}, torch {torch.__version__}",
+              "size": args.size, "compile": args.compile, "floor_fps_vit_b": FLOOR_FPS,
+              "rows": rows}
+    md = markdown(report)
+    print(md)
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
+        out.with_suffix(".md").write_text(md)
+    return 0
+
+
+def markdown(report: dict) -> str:
+    lines = [f"# Matting speed, end to end ({report['size']}, {report['gpu'] or report['device']})",
+             "", f"Machine: {report['machine']}; torch.compile: {report['compile']}. "
+             f"Floor: >= {FLOOR_FPS:g} frames/s end to end with vit_b on the GPU.", "",
+             "| model | dtype | batch | frames | end-to-end fps | propagate fps | GPU peak MB |",
+             "|---|---|---|---|---|---|---|"]
+    for r in report["rows"]:
+        if "error" in r:
+            lines.append(f"| {r['model']} | {r['dtype']} | {r['batch']} | {r['frames']} | "
+                         f"{r['error'][:60]} | | |")
+            continue
+        lines.append(f"| {r['model']} | {r['dtype']} | {r['batch']} | {r['frames']} | "
+                     f"{r['fps']} | {r['propagate_fps']} | {r['gpu_peak_mb'] or '-'} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
