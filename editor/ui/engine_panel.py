@@ -213,16 +213,20 @@ class EnginePanel(QWidget):
             self.job.cancel()
             self.status.setText("Cancelling…")
 
-    def _on_job_event(self, event: JobEvent) -> None:
-        if event.job is not self.job:
-            return
+    def show_progress(self, event: JobEvent) -> bool:
+        """Show a running job's progress in the panel; True once the job has ended."""
+        if event.state.is_final:
+            return True
         progress = event.progress
-        if not event.state.is_final:
-            if progress.total > 0:
-                self.progress.setRange(0, progress.total)
-                self.progress.setValue(progress.done)
-            if progress.message:
-                self.status.setText(progress.message)
+        if progress.total > 0:
+            self.progress.setRange(0, progress.total)
+            self.progress.setValue(progress.done)
+        if progress.message:
+            self.status.setText(progress.message)
+        return False
+
+    def _on_job_event(self, event: JobEvent) -> None:
+        if event.job is not self.job or not self.show_progress(event):
             return
         self.job = None
         self.run_button.setEnabled(self.media.count() > 0)

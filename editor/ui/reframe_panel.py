@@ -305,13 +305,7 @@ class ReframePanel(EnginePanel):
         return True
 
     def _on_render_event(self, event: JobEvent) -> None:
-        if event.job is not self.render_job:
-            return
-        progress = event.progress
-        if not event.state.is_final:
-            if progress.total > 0:
-                self.progress.setRange(0, progress.total)
-                self.progress.setValue(progress.done)
+        if event.job is not self.render_job or not self.show_progress(event):
             return
         self.render_job = None
         self.render_button.setEnabled(True)
