@@ -21,6 +21,7 @@ from editor.media.assets import asset_from_info
 
 MEDIA_SUFFIXES = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".wav", ".m4a", ".mp3", ".flac"}
 THUMBS_PER_CLIP = 6
+WAVEFORM_MAX_WIDTH = 2400  # pixels; a long clip gets fewer peaks per second
 
 
 def bundled_media_dir() -> Path:
@@ -53,9 +54,9 @@ def run(args) -> int:
         raise UsageError(f"{out} already holds a demo; pass --overwrite to replace it")
     out.mkdir(parents=True, exist_ok=True)
 
-    infos = [probe(f) for f in files]
-    project = build_project(infos)
     cache = AnalysisCache()
+    infos = [probe(f, cache=cache) for f in files]
+    project = build_project(infos)
     runner = JobRunner()
     try:
         jobs = []
@@ -149,11 +150,13 @@ def _filmstrip_job(info, out: Path, cache, *, progress, cancel) -> Path:
 
 
 def _waveform_job(info, out: Path, cache, *, progress, cancel) -> Path:
-    """The clip's audio peaks drawn as a waveform picture."""
+    """The clip's audio peaks drawn as a waveform picture (at most WAVEFORM_MAX_WIDTH px)."""
     from editor.media.thumbnails import save_png
     from editor.media.waveform import waveform_peaks
 
-    peaks = waveform_peaks(info.path, peaks_per_second=100, cache=cache, cancel=cancel,
+    seconds = float(info.duration_s or 0)
+    per_second = max(1, min(100, int((WAVEFORM_MAX_WIDTH - 1) // max(seconds, 1e-3))))
+    peaks = waveform_peaks(info.path, peaks_per_second=per_second, cache=cache, cancel=cancel,
                            progress=progress)
     width, height = max(len(peaks), 1), 120
     image = np.full((height, width, 3), 24, np.uint8)

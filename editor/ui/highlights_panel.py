@@ -330,6 +330,10 @@ class HighlightsPanel(EnginePanel):
         view = getattr(self.window(), "timeline", None)
         if view is not None and hasattr(view, "set_timeline"):
             view.set_timeline(timeline.id)
+            player = getattr(self.player_panel, "player", None)
+            if player is not None and player.is_timeline:  # play the new sequence, not the old
+                self.player_panel.load_timeline(self.document.project, timeline)
+                player.seek_frame(0)
         self.status.setText(f"New sequence '{timeline.name}': {len(pieces)} clips.")
 
     def toggle_preview(self) -> None:
@@ -343,14 +347,29 @@ class HighlightsPanel(EnginePanel):
             self.status.setText("Nothing to preview (run first; the player needs libmpv).")
             return
         asset = self.document.project.asset(asset_id)
-        if player.is_timeline or player.path != asset.path:
-            self.player_panel.load(asset.path, asset.frame_rate, frame_count=asset.frame_count,
-                                   variable_frame_rate=asset.variable_frame_rate)
         self._preview = list(pieces)
         player.position_changed.connect(self._preview_tick)
-        player.seek_frame(self._preview[0][0])
-        player.play()
+        if player.is_timeline or player.path != asset.path:
+            # a seek asked for before the file is open would be lost: start once it is
+            player.file_loaded.connect(self._start_preview)
+            self.player_panel.load(asset.path, asset.frame_rate, frame_count=asset.frame_count,
+                                   variable_frame_rate=asset.variable_frame_rate)
+        else:
+            self._start_preview()
         self.preview_button.setText("Stop preview")
+
+    def _start_preview(self, *_args) -> None:
+        player = self.player_panel.player
+        self._disconnect_start(player)
+        if self._preview:
+            player.seek_frame(self._preview[0][0])
+            player.play()
+
+    def _disconnect_start(self, player) -> None:
+        try:
+            player.file_loaded.disconnect(self._start_preview)
+        except (RuntimeError, TypeError):
+            pass
 
     def _preview_tick(self, frame: int) -> None:
         if not self._preview:
@@ -367,6 +386,7 @@ class HighlightsPanel(EnginePanel):
         player = getattr(self.player_panel, "player", None)
         self._preview = []
         if player is not None:
+            self._disconnect_start(player)
             try:
                 player.position_changed.disconnect(self._preview_tick)
             except (RuntimeError, TypeError):

@@ -26,3 +26,20 @@ def test_demo_builds_a_project_and_pictures(capsys, tmp_path, monkeypatch, basic
     assert main(args) == 2
     assert "--overwrite" in capsys.readouterr().err
     assert main(args + ["--overwrite"]) == 0
+
+
+def test_demo_caps_long_waveforms_and_uses_every_bundled_clip(capsys, tmp_path, monkeypatch,
+                                                              basic_clip):
+    """A long clip (the 4.5-minute demo reel) gets a waveform picture of bounded width, not
+    100 px per second; the default media are every clip in resources/."""
+    from editor.cli import demo
+
+    monkeypatch.setenv("CUTWISE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(demo, "WAVEFORM_MAX_WIDTH", 100)  # the 2 s clip counts as long here
+    out = tmp_path / "out"
+    assert main(["demo", "--media", str(basic_clip.path.parent), "--out", str(out), "-q"]) == 0
+    wave = cv2.imread(str(out / "basic-waveform.png"))
+    assert wave is not None and 50 <= wave.shape[1] <= 100
+    bundled = sorted(p.name for p in demo.bundled_media_dir().iterdir()
+                     if p.suffix in demo.MEDIA_SUFFIXES)
+    assert bundled == ["bigbuckbunny.mp4", "bikes.mp4", "demo-reel.mp4"]

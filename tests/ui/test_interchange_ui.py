@@ -42,7 +42,7 @@ def test_export_then_import_as_a_new_sequence_in_one_undo_step(make_window, tmp_
     assert export_timeline(window, out)
     before = project.to_dict()
     assert import_timeline(window, out)
-    assert len(project.assets) == 2  # the demo's media reused, not imported again
+    assert len(project.assets) == 3  # the demo's media reused, not imported again
     imported = project.timelines[-1]
     assert window.timeline.timeline is imported
     tracks = 1 if suffix == ".edl" else None  # an EDL holds only V1

@@ -28,9 +28,12 @@ def import_and_wait(qtbot, window, *paths):
 def test_demo_project_opens_with_everything_visible(make_window):
     window = make_window("--demo")
     project = window.document.project
-    assert [a.name for a in project.assets] == ["bigbuckbunny.mp4", "bikes.mp4"]
-    assert window.media_bin.topLevelItemCount() == 2
-    assert sum(len(t.clips) for t in project.timeline.tracks) == 3
+    assert [a.name for a in project.assets] == ["bigbuckbunny.mp4", "bikes.mp4", "demo-reel.mp4"]
+    assert window.media_bin.topLevelItemCount() == 3
+    assert sum(len(t.clips) for t in project.timeline.tracks) == 5  # bikes.mp4 has no audio
+    reel = project.assets[2]
+    assert (reel.width, reel.height, reel.has_audio) == (640, 360, True)
+    assert reel.frame_count > 4 * 60 * 25  # long enough for a 3-minute story edit
     assert "shots" in window.panels and window.docks["engine-shots"].widget().widget() is window.panels["shots"]
     assert window.actions["split"].shortcut().toString() == "S"
     assert not window.document.is_modified

@@ -331,7 +331,8 @@ def _reasons(signals: Signals, weights: dict[str, float], a_s: float, b_s: float
                          "no steady beat"),
         "speech": lambda: ("speech", "no speech"),
         "motion": lambda: ("fast motion", "still camera"),
-        "cuts": lambda: (f"{cuts_inside} cut{'s' if cuts_inside != 1 else ''} in {length:.0f} s",
+        "cuts": lambda: (f"{cuts_inside} cut{'s' if cuts_inside != 1 else ''} in {length:.0f} s"
+                         if cuts_inside else "between quick cuts",
                          f"long take ({take_s:.0f} s)" if cuts_inside == 0 and take_s >= 4
                          else "no cut" if cuts_inside == 0 else "few cuts"),
         "brightness": lambda: ("bright", "dark"),
