@@ -154,6 +154,7 @@ class EnginePanel(QWidget):
             layout.addWidget(split)
 
         bridge.event.connect(self._on_job_event)
+        bridge.event.connect(self._on_render_event)
         document.changed.connect(self._on_changed)
         document.project_replaced.connect(self._refresh_media)
         provider.updated.connect(self._refresh_icons)
@@ -212,6 +213,33 @@ class EnginePanel(QWidget):
         if self.job is not None:
             self.job.cancel()
             self.status.setText("Cancelling…")
+        if self.render_job is not None:
+            self.render_job.cancel()
+
+    # --- rendering (panels that make a file set ``render_button``) ----------------------
+    render_job = None
+    render_button = None
+
+    def start_render(self, work, *args, title: str) -> None:
+        """Run ``work(*args)`` as the panel's render job (one at a time, cancellable)."""
+        self.render_job = self.runner.submit(work, *args, title=title)
+        self.render_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.status.setText("Rendering…")
+
+    def _on_render_event(self, event: JobEvent) -> None:
+        if self.render_job is None or event.job is not self.render_job \
+                or not self.show_progress(event):
+            return
+        self.render_job = None
+        self.render_button.setEnabled(True)
+        self.cancel_button.setEnabled(self.job is not None)
+        if event.state is JobState.FINISHED:
+            self.status.setText(f"Rendered {event.job.result()}")
+        elif event.state is JobState.CANCELLED:
+            self.status.setText("Render cancelled: nothing was written.")
+        else:
+            self.status.setText(f"Render failed: {event.job.error}")
 
     def show_progress(self, event: JobEvent) -> bool:
         """Show a running job's progress in the panel; True once the job has ended."""

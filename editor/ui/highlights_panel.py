@@ -1,5 +1,6 @@
 """The highlights panel: duration, mood and weights, a plot of the score over the source
-with the chosen segments, "Create sequence" and a preview.
+with the chosen segments, "Create sequence", a preview and "Render…" (H.264 + AAC, with
+short audio crossfades at the joins, as ``cutwise highlights -o``).
 
 Run analyses the media once (a background job; cached on disk). After that every change
 of duration, mood or weight re-selects at once on the GUI thread (milliseconds) and
@@ -11,8 +12,8 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
-    QComboBox, QGridLayout, QHBoxLayout, QInputDialog, QLabel, QPushButton, QSizePolicy,
-    QSlider, QWidget,
+    QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QInputDialog, QLabel, QPushButton,
+    QSizePolicy, QSlider, QWidget,
 )
 
 from editor.core import commands as cmd
@@ -164,8 +165,12 @@ class HighlightsPanel(EnginePanel):
         self.preview_button = QPushButton("Preview")
         self.preview_button.setToolTip("Play the chosen segments one after the other")
         self.preview_button.clicked.connect(self.toggle_preview)
+        self.render_button = QPushButton("Render…")
+        self.render_button.setToolTip("Write the edit (segments not rejected) to an MP4 file")
+        self.render_button.clicked.connect(self.render_edit)
         actions.addWidget(self.sequence_button)
         actions.addWidget(self.preview_button)
+        actions.addWidget(self.render_button)
         layout.addLayout(actions)
 
         self.fields["mood"].currentTextChanged.connect(self._on_mood)
@@ -335,6 +340,27 @@ class HighlightsPanel(EnginePanel):
                 self.player_panel.load_timeline(self.document.project, timeline)
                 player.seek_frame(0)
         self.status.setText(f"New sequence '{timeline.name}': {len(pieces)} clips.")
+
+    def ask_render_path(self) -> str:
+        path, _ = QFileDialog.getSaveFileName(self, "Render the edit", "highlights.mp4",
+                                              "MP4 video (*.mp4)")
+        return path
+
+    def render_edit(self) -> None:
+        asset_id = self.selected_asset_id()
+        pieces = self.kept_segments()
+        if asset_id is None or not pieces:
+            self.status.setText("Run first: there is no edit to render.")
+            return
+        out = self.ask_render_path()
+        if not out:
+            return
+        from editor.media.render import render_segments
+
+        asset = self.document.project.asset(asset_id)
+        rate = asset.frame_rate
+        spans = [(float(rate.seconds(a)), float(rate.seconds(b))) for a, b in pieces]
+        self.start_render(render_segments, asset.path, spans, out, title=f"Render {out}")
 
     def toggle_preview(self) -> None:
         player = getattr(self.player_panel, "player", None)

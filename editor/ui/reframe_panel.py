@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QLin
 
 from editor.analysis.reframe import parse_aspect, path_from_suggestions
 from editor.core.errors import CutwiseError
-from editor.jobs import JobEvent, JobState
 from editor.ui.engine_panel import EnginePanel
 
 DIM = QColor(0, 0, 0, 150)
@@ -45,7 +44,6 @@ class ReframePanel(EnginePanel):
         self._path_cache: tuple | None = None
         self._drag: tuple[QPointF, float, float] | None = None
         self._drag_pos: tuple[float, float] | None = None
-        self.render_job = None
         super().__init__(engine, document, runner, bridge, provider, parent)
         layout = self.layout()
         self.custom_aspect = QLineEdit("2:3")
@@ -78,7 +76,6 @@ class ReframePanel(EnginePanel):
         layout.insertWidget(at + 2, self.subject_label)
         layout.addLayout(render_row)
         self.media.currentIndexChanged.connect(self._asset_changed)
-        bridge.event.connect(self._on_render_event)
         self._asset_changed()
 
     # --- the player ---------------------------------------------------------------------
@@ -296,28 +293,6 @@ class ReframePanel(EnginePanel):
         xs, ys, padded, crop = path
         sizes = [s.data.get("output") for s in self.lane_suggestions() if s.data.get("output")]
         size = tuple(sizes[0]) if sizes else (1080, 1920)
-        self.render_job = self.runner.submit(_render_job, asset.path, out,
-                                             (xs, ys, padded, crop, size), background,
-                                             title=f"Render {Path(out).name}")
-        self.render_button.setEnabled(False)
-        self.cancel_button.setEnabled(True)
-        self.status.setText("Rendering…")
+        self.start_render(_render_job, asset.path, out, (xs, ys, padded, crop, size),
+                          background, title=f"Render {Path(out).name}")
         return True
-
-    def _on_render_event(self, event: JobEvent) -> None:
-        if event.job is not self.render_job or not self.show_progress(event):
-            return
-        self.render_job = None
-        self.render_button.setEnabled(True)
-        self.cancel_button.setEnabled(self.job is not None)
-        if event.state is JobState.FINISHED:
-            self.status.setText(f"Rendered {event.job.result()}")
-        elif event.state is JobState.CANCELLED:
-            self.status.setText("Render cancelled: nothing was written.")
-        else:
-            self.status.setText(f"Render failed: {event.job.error}")
-
-    def cancel(self) -> None:
-        super().cancel()
-        if self.render_job is not None:
-            self.render_job.cancel()

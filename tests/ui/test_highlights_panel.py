@@ -1,5 +1,5 @@
 """The highlights panel: run, live re-selection from the sliders, the score plot,
-"Create sequence" as one undo step, presets."""
+"Create sequence" as one undo step, rendering the edit, presets."""
 
 from __future__ import annotations
 
@@ -52,6 +52,18 @@ def test_panel_run_plot_sequence_and_undo(make_window, qtbot, clip, tmp_path):
     assert window.timeline.timeline_id == new.id
     document.undo_stack.undo()
     assert len(document.project.timelines) == timelines
+
+    # Render…: the lane's edit to an MP4 with audio, in a job
+    from editor.media.probe import probe
+
+    out = tmp_path / "teaser.mp4"
+    panel.ask_render_path = lambda: str(out)
+    panel.render_edit()
+    assert panel.render_job is not None and not panel.render_button.isEnabled()
+    qtbot.waitUntil(lambda: panel.render_job is None, timeout=60_000)
+    assert panel.status.text() == f"Rendered {out}" and panel.render_button.isEnabled()
+    info = probe(out)
+    assert info.video.frame_count == 75 and abs(info.audio[0].duration_s - 3.0) < 0.05
 
     panel.resize(460, 900)
     panel.grab().save(str(tmp_path / "highlights_panel.png"))
