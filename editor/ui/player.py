@@ -456,6 +456,10 @@ class Player(QObject):
             if not self._announce_on_reopen:
                 return
             self._announce_on_reopen = False
+        elif self._seek_target is not None:
+            # a seek asked for while the file was opening: mpv dropped or refused it
+            self._seek_in_flight = None
+            self._issue_seek()
         self.duration_changed.emit(self.duration)
         self.file_loaded.emit(self._path)
 

@@ -88,6 +88,17 @@ def test_seek_is_frame_exact_and_step(qtbot, player, clips):
 
 
 @needs_mpv
+def test_seek_right_after_load_lands_once_the_file_is_open(qtbot, player, clips):
+    a, b = clips
+    load(qtbot, player, b)
+    with qtbot.waitSignal(player.file_loaded, timeout=5000):
+        player.load(str(a.path), FPS, frame_count=a.frames)
+        player.seek_frame(27)  # before mpv has opened the file
+    qtbot.waitUntil(lambda: not player.seeking, timeout=5000)
+    assert (player.frame, shown(player)) == (27, 27)
+
+
+@needs_mpv
 def test_position_changed_on_gui_thread_while_playing(qtbot, player, clips, qapp):
     a, _ = clips
     load(qtbot, player, a)
