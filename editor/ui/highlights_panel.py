@@ -334,11 +334,7 @@ class HighlightsPanel(EnginePanel):
             return
         view = getattr(self.window(), "timeline", None)
         if view is not None and hasattr(view, "set_timeline"):
-            view.set_timeline(timeline.id)
-            player = getattr(self.player_panel, "player", None)
-            if player is not None and player.is_timeline:  # play the new sequence, not the old
-                self.player_panel.load_timeline(self.document.project, timeline)
-                player.seek_frame(0)
+            view.set_timeline(timeline.id)  # the timeline viewer follows
         self.status.setText(f"New sequence '{timeline.name}': {len(pieces)} clips.")
 
     def ask_render_path(self) -> str:

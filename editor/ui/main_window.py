@@ -192,6 +192,7 @@ class MainWindow(QMainWindow):
         self.media_bin.asset_activated.connect(lambda asset_id: self.show_source_frame(asset_id, 0))
         self.media_bin.import_requested.connect(self.import_files)
         self.timeline.playhead_moved.connect(self.show_timeline_frame)
+        self.timeline.timeline_switched.connect(self._timeline_switched)
         self.timeline.message.connect(self.show_message)
         if self.player.player is not None:
             self.player.player.position_changed.connect(self._player_moved)
@@ -356,6 +357,13 @@ class MainWindow(QMainWindow):
             frame = player.frame
             self.player.load_timeline(self.document.project, self.timeline.timeline)
             player.seek_frame(frame)
+
+    def _timeline_switched(self, _timeline_id: str) -> None:
+        """The timeline viewer follows the sequence the timeline shows."""
+        player = self.player.player
+        if player is not None and player.is_timeline:
+            self.player.load_timeline(self.document.project, self.timeline.timeline)
+            player.seek_frame(0)
 
     def _on_project_replaced(self) -> None:
         """Show the new project's timeline in the viewer, at its start."""

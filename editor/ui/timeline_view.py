@@ -272,6 +272,8 @@ class TimelineView(QAbstractScrollArea):
     suggestion_activated = Signal(str)
     #: A one-line note for the status bar, e.g. why an edit was refused.
     message = Signal(str)
+    #: Another sequence is shown (its id).
+    timeline_switched = Signal(str)
 
     def __init__(self, document, parent: QWidget | None = None):
         super().__init__(parent)
@@ -357,6 +359,7 @@ class TimelineView(QAbstractScrollArea):
         self._cancel_drag()
         self._invalidate()
         self._set_selection([])
+        self.timeline_switched.emit(timeline_id)
 
     def set_media_provider(self, provider: MediaProvider | None) -> None:
         """Use ``provider`` for filmstrips and waveforms (None: plain blocks)."""

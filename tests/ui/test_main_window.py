@@ -128,6 +128,16 @@ def test_timeline_playhead_drives_player_and_back(make_window, qtbot):
     qtbot.waitUntil(lambda: player.is_timeline and player.frame == 150, timeout=10000)
     player.seek_frame(40)
     qtbot.waitUntil(lambda: window.timeline.playhead == 40, timeout=10000)
+    # showing another sequence: the timeline viewer follows it
+    from editor.core import commands as cmd
+    from editor.core.model import sequence_from_pieces
+
+    asset = window.document.project.assets[0]
+    sequence = sequence_from_pieces(asset, [(10, 30)], "Short")
+    window.document.push(cmd.add_timeline(sequence))
+    window.timeline.set_timeline(sequence.id)
+    qtbot.waitUntil(lambda: player.path == f"timeline:{sequence.id}" and player.duration == 20,
+                    timeout=10000)
 
 
 def test_closing_with_unsaved_changes_asks(make_window, monkeypatch):
