@@ -90,7 +90,8 @@ class MemoryProvider:
         env = (np.abs(np.sin(np.arange(n) / 37.0)) * 0.7 + 0.2).astype(np.float32)
         self._peaks = np.stack([-env, env], 1)
 
-    def thumbnail(self, asset_id: str, source_frame: int, height: int) -> QImage:
+    def thumbnail(self, asset_id: str, source_frame: int, height: int,
+                  exact: bool = False) -> QImage:
         key = (asset_id, source_frame // 25, height)
         image = self._images.get(key)
         if image is None:

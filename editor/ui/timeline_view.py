@@ -91,9 +91,11 @@ class MediaProvider(Protocol):
     A ``None`` answer draws a plain clip block.
     """
 
-    def thumbnail(self, asset_id: str, source_frame: int, height: int) -> QImage | None:
+    def thumbnail(self, asset_id: str, source_frame: int, height: int,
+                  exact: bool = False) -> QImage | None:
         """A picture of source frame ``source_frame`` (decode order) about ``height`` px
-        high; a nearby frame is fine (the view asks for each filmstrip tile's first frame)."""
+        high; a nearby frame is fine (the view asks for each filmstrip tile's first frame)
+        unless ``exact`` (a clip's head frame: a nearby one may be across a cut)."""
 
     def waveform(self, asset_id: str) -> np.ndarray | None:
         """(n, 2) float array of (min, max) sample peaks of the mono mix, in [-1, 1], at
@@ -1709,7 +1711,7 @@ class TimelineView(QAbstractScrollArea):
         for k in range(k0, k1):
             tx = body.left() + k * tile_w
             src = min(last, max(0, int(self._source_seconds(layout, clip, asset, tx) * fps + 1e-6)))
-            image = self._provider.thumbnail(asset.id, src, th)
+            image = self._provider.thumbnail(asset.id, src, th, exact=k == 0)
             if k > 0:
                 lines.append(QLineF(tx, body.top(), tx, body.bottom()))
             if image is None or image.isNull():

@@ -537,9 +537,12 @@ class Provider:
         self.ready = False
         self.thumbnail_calls = 0
         self.waveform_calls = 0
+        self.exact_frames = set()
 
-    def thumbnail(self, asset_id, source_frame, height):
+    def thumbnail(self, asset_id, source_frame, height, exact=False):
         self.thumbnail_calls += 1
+        if exact:
+            self.exact_frames.add(source_frame)
         if not self.ready:
             return None
         image = QImage(round(height * 16 / 9), height, QImage.Format.Format_RGB32)
@@ -558,11 +561,13 @@ def test_media_provider_fills_clips_once_ready(view, document):
     tl = document.project.timeline
     asset = document.project.assets[0]
     document.push(cmd.insert_clip(tl.id, tl.tracks[1].id, Clip(asset.id, 0, 100, name="sound")))
+    document.push(cmd.insert_clip(tl.id, tl.tracks[0].id, Clip(asset.id, 110, 50, source_in=37)))
     provider = Provider()
     assert isinstance(provider, MediaProvider)
     view.set_media_provider(provider)
     view.grab()
     assert provider.thumbnail_calls > 0 and provider.waveform_calls > 0
+    assert 37 in provider.exact_frames  # a clip's head frame, not one across a cut
     assert view.paint_stats["thumbnails"] == 0 and view.paint_stats["waveforms"] == 0
     provider.ready = True
     view.media_updated()
