@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 import editor.analysis.reframe.signals as reframe_signals
-from editor.analysis.reframe import (crop_size, output_size, parse_aspect, path_from_suggestions,
-                                     reframe, to_suggestions)
+from editor.analysis.reframe import (Signals, crop_size, output_size, parse_aspect,
+                                     path_from_suggestions, plan, reframe, to_suggestions)
 from editor.analysis.reframe.path import plan_axis
 from editor.analysis.reframe.render import render
 from editor.core.cache import AnalysisCache
@@ -59,10 +59,11 @@ def _figure(img: np.ndarray, cx: float, feet: float, height: float, t: float,
 
 
 def make_subject_clip(path, shots=("walk", "still", "empty"), frames_per_shot=50,
-                      width_scale=1.0, audio=True, grain=3.0):
+                      width_scale=1.0, audio=True, grain=3.0, gain=1.0):
     """Shots of a textured, slowly panning background; ``walk``: the figure crosses from
     left to right; ``still``: it stands near the left and waves; ``wide``: a figure too
-    wide for a 9:16 crop; ``empty``: no figure. Returns per-frame boxes (or None)."""
+    wide for a 9:16 crop; ``empty``: no figure. ``gain`` < 1 darkens the picture (a
+    night shot). Returns per-frame boxes (or None)."""
     rng = np.random.default_rng(1)
     boxes = []
     with av.open(str(path), "w") as out:
@@ -88,7 +89,7 @@ def make_subject_clip(path, shots=("walk", "still", "empty"), frames_per_shot=50
                 elif kind == "wide":
                     box = _figure(img, W / 2 + 40 * np.sin(2 * np.pi * 0.8 * t), H - 10, 150, t,
                                   width_scale=3.0)
-                img += rng.normal(0, grain, img.shape)
+                img = img * gain + rng.normal(0, grain * gain, img.shape)
                 frame = av.VideoFrame.from_ndarray(np.clip(img, 0, 255).astype(np.uint8),
                                                    format="rgb24")
                 frame.pts = n
@@ -170,6 +171,51 @@ def test_camera_follows_the_subject_and_resets_at_the_cut(clip, planned):
     assert planned.xs[49] - planned.xs[0] > 120            # the camera went along
     walk = planned.xs[5:45].astype(float)
     assert np.abs(np.diff(walk, 2)).mean() < 1.0             # smoothly, no jitter
+
+
+def test_subject_in_a_dark_shot_is_followed(tmp_path):
+    path, boxes = make_subject_clip(tmp_path / "night.mp4", shots=("walk",), audio=False,
+                                    gain=0.2)
+    result = reframe(path, aspect="9:16")
+    assert inside(result, boxes, range(50)) >= 0.9
+    assert result.xs[49] - result.xs[0] > 120
+
+
+def _blob(x0, x1, score, y0=20.0, y1=170.0):
+    return (x0, y0, x1, y1, score, (x0 + x1) / 2, (y0 + y1) / 2)
+
+
+def test_a_distractor_that_outshines_the_subject_briefly_is_not_followed():
+    n = 60
+    boxes = np.zeros((n, reframe_signals.MAX_BLOBS, reframe_signals.BLOB_FIELDS), np.float32)
+    boxes[:, 0] = _blob(30, 80, 0.02)  # the subject stands on the left all shot long
+    boxes[25:35, 1] = boxes[25:35, 0]
+    boxes[25:35, 0] = _blob(240, 300, 0.05)  # something brighter flashes on the right
+    signals = Signals(W, H, n, np.arange(n), boxes)
+    xs, _, _, plans = plan(signals, [(0, n - 1)], (102, 180), fps=FPS)
+    assert np.all(xs <= 30) and np.all(xs + 102 >= 80)
+    assert plans[0].mode == "stationary"
+
+
+def test_something_passing_through_an_empty_shot_does_not_move_the_camera():
+    n = 100
+    boxes = np.zeros((n, reframe_signals.MAX_BLOBS, reframe_signals.BLOB_FIELDS), np.float32)
+    boxes[40:62, 0] = _blob(250, 310, 0.05)
+    signals = Signals(W, H, n, np.arange(n), boxes)
+    xs, _, _, plans = plan(signals, [(0, n - 1)], (102, 180), fps=FPS)
+    assert np.ptp(xs) == 0 and plans[0].mode == "stationary"
+    assert abs(xs[0] - (W - 102) / 2) <= 1  # centred, not parked where it passed
+
+
+def test_a_blob_that_swallowed_a_neighbour_is_narrowed_around_its_centre():
+    n = 100
+    boxes = np.zeros((n, reframe_signals.MAX_BLOBS, reframe_signals.BLOB_FIELDS), np.float32)
+    boxes[:, 0] = _blob(150, 200, 0.02)
+    # for a while the blob takes in a neighbour on the right; its weight stays on the subject
+    boxes[40:55, 0] = (150, 20, 300, 170, 0.03, 180, 95)
+    signals = Signals(W, H, n, np.arange(n), boxes)
+    xs, _, padded, _ = plan(signals, [(0, n - 1)], (102, 180), fps=FPS)
+    assert np.all(xs <= 150) and np.all(xs + 102 >= 200) and not padded.any()
 
 
 def test_no_drift_on_a_static_shot(planned):

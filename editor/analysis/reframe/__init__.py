@@ -12,8 +12,9 @@
 Pipeline: shots from :mod:`editor.analysis.shots` (the camera starts afresh at every
 cut); subject blobs per frame from one fast decoding pass (:mod:`.signals`: motion that
 the camera does not explain, spectral-residual visual saliency, and a clicked subject
-followed by a tracker), cached per file; per shot, each frame's subject becomes an
-interval the crop must cover with a margin, and an L1-optimal path (:mod:`.path`)
+followed by a tracker), cached per file; per shot, one subject is followed through the
+blobs (a Viterbi pass: strong blobs, no jumps to far-off ones), each frame's subject
+becomes an interval the crop must cover with a margin, and an L1-optimal path (:mod:`.path`)
 picks a stationary, panning or tracking camera. A shot whose subject is wider than the
 crop is marked ``padded``: the renderer then shows the whole frame over a blurred (or
 coloured) background instead of cutting the subject in half. User keyframes pin the
@@ -43,12 +44,14 @@ __all__ = ["VERSION", "ReframeResult", "ShotPlan", "reframe", "plan", "parse_asp
            "crop_size", "output_size", "to_suggestions", "path_from_suggestions",
            "reduce_keyframes", "Signals"]
 
-VERSION = 7
+VERSION = 8
 ASPECTS = ("9:16", "1:1", "4:5", "4:3", "16:9")
-MARGIN = 0.04          # of the crop's width/height, kept around the subject
+MARGIN = 0.07          # of the crop's width/height, kept around the subject
 PADDED_SHARE = 0.3     # a shot is padded when its subject cannot fit this often
 KNOT_S = 0.08         # the path is solved at knots this far apart (linear between)
-EXTENT_WINDOW_S = 0.3  # a subject's extent: the union of its boxes over ± this
+EXTENT_WINDOW_S = 0.6  # a subject's extent: the union of its boxes over ± this
+JUMP_COST = 4.0        # of following another blob, per crop width it is away
+MIN_PRESENCE = 0.25    # a shot's subject shows on at least this share of its frames
 MIN_SCORE = 0.01       # blob mass (share of the frame) that counts as fully confident
 
 
@@ -186,6 +189,42 @@ def _window_extent(a0: np.ndarray, a1: np.ndarray, reach: int) -> tuple[np.ndarr
     return lo, hi
 
 
+def _one_subject(boxes: np.ndarray, crop: tuple[int, int]) -> np.ndarray:
+    """``boxes`` of a shot with each frame's blobs reordered so that the first one
+    follows one subject through the shot (Viterbi over the blobs): strong blobs are
+    preferred, jumps between far-apart blobs cost, so a distractor that outshines the
+    subject for a few frames does not pull the camera over."""
+    n, k = boxes.shape[:2]
+    score = boxes[:, :, 4]
+    valid = score > 0
+    top = np.maximum(score.max(axis=1, keepdims=True), 1e-9)
+    reward = np.where(valid, score / top, -np.inf)
+    cx = (boxes[:, :, 0] + boxes[:, :, 2]) / 2 / crop[0]
+    cy = (boxes[:, :, 1] + boxes[:, :, 3]) / 2 / crop[1]
+    frames = np.flatnonzero(valid.any(axis=1))
+    if len(frames) < 2:
+        return boxes
+    total = reward[frames[0]].copy()
+    back = np.zeros((len(frames), k), int)
+    for j in range(1, len(frames)):
+        a, b = frames[j - 1], frames[j]
+        jump = np.abs(cx[b][:, None] - cx[a][None, :]) + np.abs(cy[b][:, None] - cy[a][None, :])
+        options = total[None, :] - JUMP_COST * jump
+        back[j] = np.argmax(options, axis=1)
+        total = reward[b] + options[np.arange(k), back[j]]
+    choice = np.zeros(n, int)
+    state = int(np.argmax(total))
+    for j in range(len(frames) - 1, -1, -1):
+        choice[frames[j]] = state
+        state = back[j][state]
+    out = boxes.copy()
+    for i in frames:
+        c = choice[i]
+        if c:
+            out[i, [0, c]] = boxes[i, [c, 0]]
+    return out
+
+
 def _target_intervals(boxes: np.ndarray, user: dict[int, tuple], start: int,
                       size: int, axis: int, crop: int, reach: int = 0) -> tuple:
     """Per frame of a shot: (lo, hi, centre, confidence, too_wide) for one axis.
@@ -195,16 +234,17 @@ def _target_intervals(boxes: np.ndarray, user: dict[int, tuple], start: int,
     swing out and back, and a frame's blob rarely shows all of the subject at once.
     """
     n = len(boxes)
-    a0, a1 = np.full(n, np.nan), np.full(n, np.nan)
+    a0, a1, mid = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
     conf = np.zeros(n)
     for i in range(n):
         cands = []
         if start + i in user:
-            cands.append((user[start + i], 1.0))
+            box = user[start + i]
+            cands.append((box, 1.0, (box[axis] + box[axis + 2]) / 2))
         blobs = boxes[i][boxes[i, :, 4] > 0]
         if len(blobs):
             top = blobs[0, 4]
-            cands += [((b[0], b[1], b[2], b[3]), min(1.0, max(0.2, b[4] / MIN_SCORE)))
+            cands += [((b[0], b[1], b[2], b[3]), min(1.0, max(0.2, b[4] / MIN_SCORE)), b[5 + axis])
                       for b in blobs if b[4] >= 0.2 * top]
         if not cands:
             continue
@@ -212,14 +252,27 @@ def _target_intervals(boxes: np.ndarray, user: dict[int, tuple], start: int,
         e1 = max(c[0][axis + 2] for c in cands)
         if e1 - e0 + 2 * MARGIN * crop > crop:  # all of them do not fit: follow the first
             e0, e1 = cands[0][0][axis], cands[0][0][axis + 2]
-        a0[i], a1[i], conf[i] = e0, e1, cands[0][1]
+        a0[i], a1[i], conf[i], mid[i] = e0, e1, cands[0][1], cands[0][2]
+    seen = ~np.isnan(a0)
+    # too wide for the crop: its widest blob over a few frames (a flat-coloured subject
+    # moving slowly shows only in pieces, its edges, on many frames)
+    span = np.where(seen, a1 - a0, 0.0)
+    widest, _ = _window_extent(-span, -span, max(1, reach // 3))
+    too_wide = (-widest > crop * 1.02) & seen
+    usable = crop * (1 - 2 * MARGIN)
+    fitting = seen & (a1 - a0 <= usable)
+    if fitting.sum() > 0.5 * seen.sum():
+        # a blob too wide for the crop in a shot whose subject usually fits has taken in
+        # a neighbour or a ghost: keep the subject's usual width around the blob's centre
+        half = float(np.median(a1[fitting] - a0[fitting])) / 2
+        wide = seen & ~fitting & (a1 - a0 > 2.5 * half)
+        a0[wide], a1[wide] = mid[wide] - half, mid[wide] + half
     w0, w1 = _window_extent(a0, a1, reach)
-    fits = (w1 - w0 <= crop * (1 - 2 * MARGIN)) & ~np.isnan(a0)
+    fits = (w1 - w0 <= usable) & seen
     a0, a1 = np.where(fits, w0, a0), np.where(fits, w1, a1)
     margin = np.minimum(MARGIN * crop, np.maximum(0.0, (crop - (a1 - a0)) / 2))
     lo, hi = a1 + margin - crop, a0 - margin
     centre = (a0 + a1) / 2 - crop / 2
-    too_wide = (a1 - a0 > crop * 1.02) & ~np.isnan(a0)
     return lo, hi, centre, conf, too_wide
 
 
@@ -251,9 +304,12 @@ def plan(signals: Signals, shots: list[tuple[int, int]], crop: tuple[int, int], 
         frames = np.arange(start, end + 1)
         shot_keys = {f - start: v for f, v in keyframes.items() if start <= f <= end}
         axes = []
+        shot_boxes = _one_subject(boxes[start:end + 1], crop)
+        if (shot_boxes[:, 0, 4] > 0).mean() < MIN_PRESENCE:
+            shot_boxes = np.zeros_like(shot_boxes)  # something passing by, not a subject
         for axis, size, c in ((0, width, cw), (1, height, ch)):
             lo, hi, centre, conf, too_wide = _target_intervals(
-                boxes[start:end + 1], user_boxes, start, size, axis, c, reach)
+                shot_boxes, user_boxes, start, size, axis, c, reach)
             keys = {f: v[axis] for f, v in shot_keys.items()}
             axes.append((plan_axis(lo, hi, centre, conf, size - c, smoothness=smoothness,
                                    step=step, keyframes=keys, mode=mode), too_wide, conf))

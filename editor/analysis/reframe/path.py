@@ -24,7 +24,7 @@ import numpy as np
 MODES = ("stationary", "pan", "track")
 W_OUTSIDE = 40.0
 W_CENTRE = 0.05
-DERIVATIVE_WEIGHTS = (1.0, 10.0, 100.0)  # Grundmann et al.'s ratios for |D1|, |D2|, |D3|
+DERIVATIVE_WEIGHTS = (1.0, 30.0, 300.0)  # |D1|, |D2|, |D3| (Grundmann et al. use 1:10:100)
 
 
 @dataclass

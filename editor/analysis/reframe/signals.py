@@ -4,10 +4,14 @@ One fast decoding pass at :data:`ANALYSIS_WIDTH` pixels computes, per decoded fr
 fused saliency map and keeps only its strongest blobs as boxes (bounded memory: a few
 floats a frame). The signals, fused with weights:
 
-* **motion saliency** (weight :data:`W_MOTION`): the camera's own motion is measured by
-  phase correlation and cancelled, then the frame is compared with the aligned frame
-  ~0.2 s earlier; what still differs moves on its own (a person, a dancer, a car). A
-  decaying memory (half-life ~0.2 s) keeps a subject that pauses for a moment.
+* **motion saliency** (weight :data:`W_MOTION`): the camera's own motion is measured
+  (sparse optical flow on corners away from the subject and on a regular grid, a
+  similarity fitted with RANSAC) and cancelled, then the frame is compared with the
+  aligned frames ~0.2 s before and after it; what still differs moves on its own (a
+  person, a dancer, a car). Dark shots are stretched to a normal contrast first; a
+  frame where most of the picture "moves" is a failed alignment (whip pan, repetitive
+  texture) and adds nothing. A short decaying memory (half-life ~0.08 s) bridges a
+  frame or two without motion.
 * **visual saliency** (weight :data:`W_VISUAL`): the spectral residual of Hou & Zhang
   (CVPR 2007) on a 64-pixel-wide thumbnail, per channel (luma and both chroma planes),
   written here in numpy because OpenCV 5 has no saliency module.
@@ -35,11 +39,15 @@ from editor.media.decode import iter_frames
 
 ANALYSIS_WIDTH = 256
 MAX_BLOBS = 4
+BLOB_FIELDS = 7        # x0, y0, x1, y1, score, cx, cy
 W_MOTION, W_VISUAL = 0.75, 0.25
 THRESHOLD = 0.3        # a fused value above this is "subject"
 MOTION_FULL = 24.0     # gray levels of residual motion that count as certain
+CONTRAST = 40.0        # luma standard deviation that dark frames are stretched to
+DARK_MEAN = 96.0       # ... when their mean luma is below this
+MAX_MOVING_SHARE = 0.2  # more of the frame than this moving: the alignment failed
 LAG_S = 0.2            # compare with the frame this long ago
-HALF_LIFE_S = 0.2      # motion memory
+HALF_LIFE_S = 0.08     # motion memory
 _PROGRESS_EVERY_S = 0.1
 
 
@@ -47,20 +55,22 @@ _PROGRESS_EVERY_S = 0.1
 class Signals:
     """Subject blobs per decoded frame, in source (display) pixels.
 
-    ``boxes[i, k] = (x0, y0, x1, y1, score)`` for the k-th strongest blob of frame
-    ``index[i]``; unused slots have score 0. Frames that fast decoding skipped take the
-    blobs of the nearest decoded frame (:meth:`per_frame`).
+    ``boxes[i, k] = (x0, y0, x1, y1, score, cx, cy)`` for the k-th strongest blob of
+    frame ``index[i]`` (``cx, cy``: its saliency-weighted centre); unused slots have
+    score 0. Frames that fast decoding skipped take the blobs of the nearest decoded
+    frame (:meth:`per_frame`).
     """
 
     width: int
     height: int
     frame_count: int
     index: np.ndarray  # int64 [N]
-    boxes: np.ndarray  # float32 [N, MAX_BLOBS, 5]
+    boxes: np.ndarray  # float32 [N, MAX_BLOBS, BLOB_FIELDS]
 
     def per_frame(self) -> np.ndarray:
-        """``[frame_count, MAX_BLOBS, 5]``: every frame's blobs (nearest decoded frame)."""
-        out = np.zeros((self.frame_count, MAX_BLOBS, 5), np.float32)
+        """``[frame_count, MAX_BLOBS, BLOB_FIELDS]``: every frame's blobs (nearest
+        decoded frame)."""
+        out = np.zeros((self.frame_count, MAX_BLOBS, BLOB_FIELDS), np.float32)
         if not len(self.index):
             return out
         frames = np.arange(self.frame_count)
@@ -78,7 +88,7 @@ class Signals:
         try:
             w, h, n = (int(v) for v in arrays["meta"])
             boxes = arrays["boxes"].astype(np.float32)
-            if boxes.ndim != 3 or boxes.shape[1:] != (MAX_BLOBS, 5):
+            if boxes.ndim != 3 or boxes.shape[1:] != (MAX_BLOBS, BLOB_FIELDS):
                 return None
             return cls(w, h, n, arrays["index"].astype(np.int64), boxes)
         except (KeyError, ValueError, TypeError):
@@ -130,12 +140,22 @@ class MotionSaliency:
         self._next = 0  # history position of the first frame not yet reported
         self._last = None
 
+    def _points(self, image: np.ndarray) -> np.ndarray:
+        """Points to follow: corners away from where the subject was seen (corners on it
+        would make the camera follow it), and a regular 8×5 grid (smooth backgrounds,
+        sky, walls, bokeh, have few corners but still show the camera's motion)."""
+        mask = 255 - cv2.dilate((self.heat > 0.3).astype(np.uint8) * 255,
+                                np.ones((15, 15), np.uint8))
+        h, w = image.shape
+        gx, gy = np.meshgrid(np.linspace(0.06, 0.94, 8) * w, np.linspace(0.08, 0.92, 5) * h)
+        grid = np.stack([gx.ravel(), gy.ravel()], 1).astype(np.float32)[:, None]
+        corners = cv2.goodFeaturesToTrack(image, 60, 0.01, 6, mask=mask)
+        return grid if corners is None else np.concatenate([corners, grid])
+
     def _camera_step(self, prev: np.ndarray, cur: np.ndarray) -> np.ndarray:
         """3x3 transform taking ``prev``'s pixels to where they are in ``cur``."""
         step = np.eye(3)
-        points = cv2.goodFeaturesToTrack(prev.astype(np.uint8), 100, 0.01, 6)
-        if points is None or len(points) < 8:
-            return step
+        points = self._points(prev.astype(np.uint8))
         moved, status, _ = cv2.calcOpticalFlowPyrLK(prev.astype(np.uint8), cur.astype(np.uint8),
                                                     points, None, winSize=(15, 15), maxLevel=2)
         good = status.ravel() == 1
@@ -175,6 +195,12 @@ class MotionSaliency:
         the aligned frames ~``lag`` before and after it, so a moving subject shows where
         it is, without the ghost of where it was.
         """
+        # dark shots brightened (up to 4×) to a normal contrast, so their subject shows
+        mean, std = (float(v[0, 0]) for v in cv2.meanStdDev(gray))
+        std += 1e-3
+        gain = float(np.clip(min(CONTRAST / std, DARK_MEAN / (mean + 1e-3)), 1.0, 4.0))
+        if gain > 1.0:
+            gray = np.clip((gray - mean) * gain + min(128.0, mean * gain), 0, 255)
         gray = cv2.GaussianBlur(gray, (0, 0), 1.0)
         camera = np.eye(3)
         if self.history:
@@ -200,6 +226,8 @@ class MotionSaliency:
         for j in {before, after} - {i}:
             diff = self._aligned_diff(frame, self.history[j])
             motion = diff if motion is None else np.minimum(motion, diff)
+        if motion is not None and (motion > 0.5).mean() > MAX_MOVING_SHARE:
+            motion = None  # the camera's motion was not found (blur, repetitive texture)
         if self._last is not None:
             self.heat *= self.decay_per_frame ** (frame[0] - self._last)
         self._last = frame[0]
@@ -217,8 +245,9 @@ class MotionSaliency:
 
 
 def blobs(fused: np.ndarray, scale: float) -> np.ndarray:
-    """The strongest connected regions of a fused map as ``[MAX_BLOBS, 5]`` source boxes."""
-    out = np.zeros((MAX_BLOBS, 5), np.float32)
+    """The strongest connected regions of a fused map as ``[MAX_BLOBS, BLOB_FIELDS]``
+    source boxes with their weighted centres."""
+    out = np.zeros((MAX_BLOBS, BLOB_FIELDS), np.float32)
     mask = (fused > THRESHOLD).astype(np.uint8)
     h, w = mask.shape
     k = max(3, w // 20) | 1  # joins the limbs and body of one figure
@@ -232,8 +261,12 @@ def blobs(fused: np.ndarray, scale: float) -> np.ndarray:
     for slot, i in enumerate(order[:MAX_BLOBS]):
         x, y, bw, bh = (stats[i, c] for c in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP,
                                               cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT))
+        weight = np.where(labels[y:y + bh, x:x + bw] == i, fused[y:y + bh, x:x + bw], 0)
+        total = max(float(weight.sum()), 1e-9)
+        centre = ((float(weight.sum(axis=0) @ np.arange(bw)) / total + x + 0.5) * scale,
+                  (float(weight.sum(axis=1) @ np.arange(bh)) / total + y + 0.5) * scale)
         out[slot] = (x * scale, y * scale, (x + bw) * scale, (y + bh) * scale,
-                     mass[i] / (h * w))
+                     mass[i] / (h * w), *centre)
     return out
 
 
@@ -279,7 +312,7 @@ def extract_signals(path: str | Path, *, width: int, height: int, frame_count: i
     emit(motion.flush())
     frame_count = max(frame_count, (index[-1] + 1) if index else 0)
     progress(frame_count, frame_count, "subjects found")
-    boxes = np.array(rows, np.float32).reshape(-1, MAX_BLOBS, 5)
+    boxes = np.array(rows, np.float32).reshape(-1, MAX_BLOBS, BLOB_FIELDS)
     return Signals(width, height, frame_count, np.array(index, np.int64), boxes)
 
 
@@ -297,7 +330,7 @@ def track_subject(path: str | Path, *, frame: int, x: float, y: float, end: int,
     scale = width / a_w
     box = None
     if signals is not None and len(signals.index):
-        for bx0, by0, bx1, by1, score in signals.per_frame()[min(frame, signals.frame_count - 1)]:
+        for bx0, by0, bx1, by1, score, *_ in signals.per_frame()[min(frame, signals.frame_count - 1)]:
             if score > 0 and bx0 <= x <= bx1 and by0 <= y <= by1:
                 box = (bx0, by0, bx1, by1)
                 break
