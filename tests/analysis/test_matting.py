@@ -135,8 +135,11 @@ def test_lost_subject_is_flagged_and_a_correction_carries_forward(tmp_path):
     # The user clicks the subject again on frame 20: frames 20.. are re-propagated from it.
     correct(session, click(20), segmenter)
     fixed = [mask_iou(session.read_mask(i), truth[i]) for i in range(20, 30)]
-    assert min(fixed) > 0.7 and np.mean(fixed) >= np.mean(after)
-    assert session.frames[25].keyframe == 20 and session.frames[5].keyframe == 0
+    # (tracking already finds the subject again after the gap, so the correction can only
+    # keep or improve those frames)
+    assert min(fixed) > 0.7 and np.mean(fixed) >= np.mean(after) - 0.01
+    # frames 20.. now come from the new keyframe, until they agree with the stored masks
+    assert session.frames[20].keyframe == 20 and session.frames[5].keyframe == 0
     assert {f for f, _ in session.flagged} <= set(range(11, 19)), session.flagged
 
 
@@ -259,3 +262,29 @@ def test_cancelled_export_leaves_nothing(short_session, tmp_path):
                progress=progress, cancel=token)
     assert list(tmp_path.iterdir()) == []
     assert read_alpha(session, 0) is not None or not session.alpha_dir.exists()
+
+
+def _scene(shift_bg: int, shift_fig: int) -> tuple[np.ndarray, np.ndarray]:
+    """A textured background moved by ``shift_bg`` px and the figure by ``shift_fig`` px."""
+    tex = _texture(3)
+    img = tex[10:10 + H, 30 - shift_bg:30 - shift_bg + W].astype(np.uint8).copy()
+    mask = figure_mask(0, x0=80 + shift_fig)
+    img[mask] = (200, 40, 150)
+    return img, mask
+
+
+def test_warp_follows_a_subject_moving_against_the_background():
+    from editor.analysis.matting.propagate import FlowWarp
+
+    (a, mask_a), (b, mask_b) = _scene(0, 0), _scene(-8, 8)  # camera pans left, figure walks right
+    moved = FlowWarp()(a, b, mask_a)
+    assert mask_iou(moved, mask_b) > 0.9 > mask_iou(mask_a, mask_b)
+
+
+def test_a_lost_subject_is_found_again_after_an_occlusion(tmp_path):
+    path = tmp_path / "gone.mp4"
+    truth = make_subject_clip(path, frames=30, absent=range(12, 16))
+    session = matte(path, [click(0)], segmenter=GrabCutSegmenter(), shot=(0, 29),
+                    folder=tmp_path / "s")
+    after = [mask_iou(session.read_mask(i), truth[i]) for i in range(18, 30)]
+    assert min(after) > 0.6, after  # tracked again without a new prompt

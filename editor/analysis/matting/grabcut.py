@@ -1,11 +1,26 @@
 """The classical fallback: OpenCV GrabCut from the same prompts, tracked frame to frame.
 
 Lower quality than SAM (colour models, no notion of objects), but it needs no weights and
-no GPU. A single click is turned into a region with a motion cue: the subject usually
-moves differently from the background, so the residual of a few frames' optical flow
-after removing the camera's global motion outlines it; without motion, rectangles of
-growing size around the click are tried and the first whose cut-out stays inside is kept.
-Tracking seeds each frame's GrabCut with last frame's mask moved by optical flow.
+no GPU.
+
+- A box: GrabCut on a region of interest grown well beyond it, so the background colour
+  model sees enough background (a tight crop teaches it nothing, and the gaps between arms
+  and legs then come out as subject). Inside the box, pixels start as subject only where
+  their colour is much more frequent inside the box than around it (histogram odds):
+  a thin subject covers a small part of its box, and a box-wide start would teach the
+  subject's model mostly background.
+- A click: a motion cue finds the box. A nearby frame is aligned to this one by the
+  camera's motion (a similarity fitted to tracked corners, or the median dense flow);
+  what still differs moved on its own, and the changed region touching the click is the
+  box. Pixels that the clicked point's own shift explains better than the camera's are
+  likely subject. Without motion, rectangles of growing size around the click are tried
+  and the first whose cut-out stays inside is kept.
+- Tracking: the colour models learnt on the prompted frame are kept (the subject's model
+  is never refitted from a drifting mask; the background's is refitted each frame on sure
+  background). The
+  previous mask, moved to this frame, gives the seeds: its eroded core is sure subject,
+  the mask itself probable subject, a band around it probable background, the rest of
+  the region of interest sure background.
 """
 
 from __future__ import annotations
@@ -16,31 +31,92 @@ import numpy as np
 from editor.analysis.matting.types import Prompt, Segment, bbox
 
 _WORK_SIDE = 320  # GrabCut runs on the region of interest scaled to at most this long side
+_CONTEXT = 0.4  # the region of interest extends this fraction of the subject's size around it
 
 
 def _disk(mask: np.ndarray, x: float, y: float, r: int, value: int) -> None:
     cv2.circle(mask, (int(round(x)), int(round(y))), r, int(value), -1)
 
 
-def motion_residual(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Per-pixel motion (px) between RGB frames ``a`` and ``b`` that the camera does not explain."""
-    h, w = a.shape[:2]
-    scale = min(1.0, 320 / w)
-    size = (max(8, round(w * scale)), max(8, round(h * scale)))
-    ga = cv2.cvtColor(cv2.resize(a, size, interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
-    gb = cv2.cvtColor(cv2.resize(b, size, interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
-    flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM).calc(ga, gb, None)
-    ys, xs = np.mgrid[0:size[1]:4, 0:size[0]:4]
-    src = np.stack([xs.ravel(), ys.ravel()], 1).astype(np.float32)
-    dst = src + flow[ys.ravel(), xs.ravel()]
-    model, _ = cv2.estimateAffine2D(src, dst, ransacReprojThreshold=1.0)
-    if model is None:
-        return np.zeros((h, w), np.float32)
-    gx, gy = np.meshgrid(np.arange(size[0], dtype=np.float32), np.arange(size[1], dtype=np.float32))
-    cam = np.dstack([model[0, 0] * gx + model[0, 1] * gy + model[0, 2] - gx,
-                     model[1, 0] * gx + model[1, 1] * gy + model[1, 2] - gy])
-    residual = np.linalg.norm(flow - cam, axis=2) / scale
-    return cv2.resize(residual, (w, h), interpolation=cv2.INTER_LINEAR)
+def _ellipse(size: int) -> np.ndarray:
+    size = max(1, int(size))
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * size + 1, 2 * size + 1))
+
+
+def _grow(rect: tuple[int, int, int, int], w: int, h: int, frac: float, least: int = 12):
+    """``rect`` grown by ``frac`` of its larger side (at least ``least`` px), clipped."""
+    x0, y0, x1, y1 = rect
+    m = max(least, int(frac * max(x1 - x0, y1 - y0)))
+    return max(0, x0 - m), max(0, y0 - m), min(w, x1 + m), min(h, y1 + m)
+
+
+def camera_aligned(image: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """``other`` warped onto ``image`` by the camera's motion: a similarity (pan, zoom,
+    roll) fitted with RANSAC to corners tracked between them, their median shift, the
+    median of the dense optical flow, or no motion at all, whichever leaves the smaller median difference."""
+    ga, gb = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), cv2.cvtColor(other, cv2.COLOR_RGB2GRAY)
+    pts = cv2.goodFeaturesToTrack(ga, 600, 0.01, 5)
+    if pts is None or len(pts) < 12:
+        return other
+    moved, status, _ = cv2.calcOpticalFlowPyrLK(ga, gb, pts, None, winSize=(21, 21), maxLevel=3)
+    ok = status[:, 0] == 1
+    if ok.sum() < 12:
+        return other
+    model, _ = cv2.estimateAffinePartial2D(moved[ok], pts[ok], method=cv2.RANSAC,
+                                           ransacReprojThreshold=1.5)
+    shift = np.median(pts[ok] - moved[ok], axis=0).ravel()
+    flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST).calc(ga, gb, None)
+    px, py = -np.median(flow[..., 0]), -np.median(flow[..., 1])  # most pixels: the background
+    h, w = image.shape[:2]
+    best, best_error = other, np.median(_difference(image, other))
+    for candidate in (model, np.float32([[1, 0, shift[0]], [0, 1, shift[1]]]),
+                      np.float32([[1, 0, px], [0, 1, py]])):
+        if candidate is None:
+            continue
+        aligned = cv2.warpAffine(other, candidate, (w, h), flags=cv2.INTER_LINEAR,
+                                 borderMode=cv2.BORDER_REFLECT)
+        error = np.median(_difference(image, aligned))
+        if error < best_error:
+            best, best_error = aligned, error
+    return best
+
+
+def _difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per-pixel colour difference (0..255) of two lightly blurred RGB images."""
+    da = cv2.GaussianBlur(a, (5, 5), 0).astype(np.int16)
+    db = cv2.GaussianBlur(b, (5, 5), 0).astype(np.int16)
+    return np.abs(da - db).max(axis=2).astype(np.float32)
+
+
+def _own_shift(image: np.ndarray, other: np.ndarray, x: float, y: float, half: int,
+               reach: int) -> tuple[int, int]:
+    """How far the patch around (x, y) of ``image`` moved in ``other`` (template match)."""
+    h, w = image.shape[:2]
+    x0, y0 = max(0, int(x) - half), max(0, int(y) - half)
+    x1, y1 = min(w, int(x) + half + 1), min(h, int(y) + half + 1)
+    sx0, sy0, sx1, sy1 = max(0, x0 - reach), max(0, y0 - reach), min(w, x1 + reach), min(h, y1 + reach)
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return 0, 0
+    scores = cv2.matchTemplate(other[sy0:sy1, sx0:sx1], image[y0:y1, x0:x1], cv2.TM_SQDIFF)
+    _, _, (bx, by), _ = cv2.minMaxLoc(scores)
+    return sx0 + bx - x0, sy0 + by - y0
+
+
+def colour_odds(image: np.ndarray, inside: np.ndarray, around: np.ndarray,
+                background_share: float = 0.6) -> np.ndarray:
+    """Per pixel, how likely its colour is the subject's rather than the background's, given
+    a region ``inside`` that holds the subject (plus some background) and a region
+    ``around`` of background only: colours much more frequent inside than around are the
+    subject's (0..1; histogram back-projection, 16 levels per channel)."""
+    bins, ranges = [16, 16, 16], [0, 256, 0, 256, 0, 256]
+    h_in = cv2.calcHist([image], [0, 1, 2], inside.astype(np.uint8), bins, ranges)
+    h_out = cv2.calcHist([image], [0, 1, 2], around.astype(np.uint8), bins, ranges)
+    h_in /= max(1.0, float(h_in.sum()))
+    h_out /= max(1.0, float(h_out.sum()))
+    odds = 1.0 - background_share * h_out / np.maximum(h_in, 1e-9)
+    odds = np.clip(odds, 0.0, 1.0).astype(np.float32)
+    q = image // 16  # (cv2.calcBackProject mis-reads 3-D float histograms in OpenCV 5)
+    return odds[q[..., 0], q[..., 1], q[..., 2]]
 
 
 def _components_touching(fg: np.ndarray, seeds: np.ndarray) -> np.ndarray:
@@ -62,6 +138,8 @@ def _refit_gmm(model: np.ndarray, image: np.ndarray, where: np.ndarray) -> np.nd
     pixels = image[where].reshape(-1, 3).astype(np.float64)
     if len(pixels) < 50:
         return model.copy()
+    if len(pixels) > 6000:
+        pixels = pixels[:: len(pixels) // 6000]
     k = 5
     means = model[0, k:4 * k].reshape(k, 3)
     nearest = np.argmin(((pixels[:, None, :] - means[None]) ** 2).sum(2), axis=1)
@@ -87,7 +165,7 @@ class GrabCutSegmenter:
     lower_quality = True
     batch_size = 1
 
-    def __init__(self, iterations: int = 3):
+    def __init__(self, iterations: int = 4):
         self.iterations = iterations
         #: (background, foreground) colour models learnt on the last prompted frame
         self.models: tuple[np.ndarray, np.ndarray] | None = None
@@ -99,7 +177,8 @@ class GrabCutSegmenter:
     def _cut(self, image: np.ndarray, init: np.ndarray, rect: tuple[int, int, int, int],
              iterations: int, models: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
         """GrabCut inside ``rect``: learning colour models from ``init`` (slow: k-means), or,
-        with ``models`` = (background, foreground) GMMs, one graph cut with them (fast)."""
+        with ``models`` = (background, foreground) GMMs, one graph cut with the subject's
+        model kept and the background's refitted on this frame's sure background (fast)."""
         x0, y0, x1, y1 = rect
         crop, labels = image[y0:y1, x0:x1], init[y0:y1, x0:x1]
         ch, cw = labels.shape
@@ -120,7 +199,10 @@ class GrabCutSegmenter:
                 cv2.grabCut(crop, labels, None, bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK)
                 self.models = (bgd, fgd)
             else:
-                bgd = _refit_gmm(models[0], crop, (labels == cv2.GC_BGD) | (labels == cv2.GC_PR_BGD))
+                sure_bg = labels == cv2.GC_BGD
+                if sure_bg.sum() < 200:
+                    sure_bg |= labels == cv2.GC_PR_BGD
+                bgd = _refit_gmm(models[0], crop, sure_bg)
                 cv2.grabCut(crop, labels, None, bgd, models[1].copy(), 1,
                             cv2.GC_EVAL_FREEZE_MODEL)
         except cv2.error:  # a degenerate colour model (e.g. a flat region): keep the seeds
@@ -133,6 +215,7 @@ class GrabCutSegmenter:
 
     # --- the user's prompt -----------------------------------------------------------------
     def from_prompt(self, feature, image, prompt: Prompt, neighbour=None) -> Segment:
+        cv2.setRNGSeed(0)  # GrabCut's k-means: the same prompt gives the same mask
         h, w = image.shape[:2]
         r = max(2, round(min(h, w) / 90))
         positives = [(x, y) for x, y, lab in prompt.points if lab == 1]
@@ -141,21 +224,44 @@ class GrabCutSegmenter:
             _disk(seeds, x, y, r, 1)
         if prompt.box is not None:
             x0, y0, x1, y1 = (int(round(v)) for v in prompt.box)
-            rect = (max(0, x0), max(0, y0), min(w, x1), min(h, y1))
-            init = np.full((h, w), cv2.GC_BGD, np.uint8)
-            init[rect[1]:rect[3], rect[0]:rect[2]] = cv2.GC_PR_FGD
-            mask = self._cut(image, self._with_points(init, prompt, r), self._pad(rect, w, h, 4),
-                             self.iterations + 2)
+            box = (max(0, x0), max(0, y0), min(w, x1), min(h, y1))
+            mask = self._cut_box(image, box, self._with_points(
+                np.full((h, w), cv2.GC_BGD, np.uint8), prompt, r))
+            mask = _components_touching(mask, seeds > 0) if positives else self._main_parts(mask)
         else:
             mask = self._from_click(image, prompt, neighbour, r)
-        if positives:
-            mask = _components_touching(mask, seeds.astype(bool))
         return Segment(mask, 1.0)
 
+    def _cut_box(self, image, box, init, likely=None) -> np.ndarray:
+        """GrabCut of the subject inside ``box``: its pixels start as subject where their
+        colour is rarer around the box than inside it (or where ``likely``), the rest as
+        probable background; ``init``'s sure labels inside the box are kept."""
+        h, w = image.shape[:2]
+        rect = _grow(box, w, h, _CONTEXT)
+        inside = np.zeros((h, w), bool)
+        inside[box[1]:box[3], box[0]:box[2]] = True
+        around = np.zeros((h, w), bool)
+        around[rect[1]:rect[3], rect[0]:rect[2]] = True
+        around &= ~inside
+        odds = colour_odds(image, inside, around)
+        odds = cv2.GaussianBlur(odds, (5, 5), 0)
+        labels = np.where(odds > 0.5, cv2.GC_PR_FGD, cv2.GC_PR_BGD).astype(np.uint8)
+        labels[odds < 0.1] = cv2.GC_BGD  # colours common around it and rare inside
+        if likely is not None:
+            labels[likely] = cv2.GC_PR_FGD
+        sure = (init == cv2.GC_FGD) | (init == cv2.GC_BGD) & ~inside
+        init = np.where(inside & ~sure, labels, init).astype(np.uint8)
+        return self._cut(image, init, rect, self.iterations)
+
     @staticmethod
-    def _pad(rect, w, h, pad):
-        x0, y0, x1, y1 = rect
-        return max(0, x0 - pad), max(0, y0 - pad), min(w, x1 + pad), min(h, y1 + pad)
+    def _main_parts(mask: np.ndarray, share: float = 0.15) -> np.ndarray:
+        """The largest component of ``mask`` and those at least ``share`` of its size."""
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), 8)
+        if count <= 2:
+            return mask
+        areas = stats[1:, cv2.CC_STAT_AREA]
+        keep = 1 + np.flatnonzero(areas >= share * areas.max())
+        return np.isin(labels, keep)
 
     @staticmethod
     def _with_points(init: np.ndarray, prompt: Prompt, r: int) -> np.ndarray:
@@ -163,32 +269,48 @@ class GrabCutSegmenter:
             _disk(init, x, y, r, cv2.GC_FGD if lab == 1 else cv2.GC_BGD)
         return init
 
+    def _motion_cue(self, image, neighbour, cx: float, cy: float, r: int):
+        """(changed, own): pixels that moved unlike the camera, and those among them that
+        moved like the clicked point; None when the frames give no usable cue."""
+        h, w = image.shape[:2]
+        aligned = camera_aligned(image, neighbour)
+        diff_cam = _difference(image, aligned)
+        noise = float(np.median(diff_cam))
+        threshold = max(12.0, 4.0 * noise)
+        changed = diff_cam > threshold
+        changed = cv2.morphologyEx(changed.astype(np.uint8), cv2.MORPH_CLOSE, _ellipse(r)) > 0
+        near = np.zeros((h, w), np.uint8)
+        _disk(near, cx, cy, 3 * r, 1)
+        blob = _components_touching(changed, near > 0)
+        if not blob.any() or blob.sum() > 0.4 * h * w:
+            return None
+        dx, dy = _own_shift(image, neighbour, cx, cy, 4 * r, max(8, min(h, w) // 8))
+        shifted = cv2.warpAffine(neighbour, np.float32([[1, 0, -dx], [0, 1, -dy]]), (w, h),
+                                 borderMode=cv2.BORDER_REFLECT)
+        own = blob & (_difference(image, shifted) < 0.5 * diff_cam)
+        return blob, own
+
     def _from_click(self, image, prompt: Prompt, neighbour, r: int) -> np.ndarray:
         h, w = image.shape[:2]
         positives = [(x, y) for x, y, lab in prompt.points if lab == 1]
-        seeds = np.zeros((h, w), bool)
+        seeds = np.zeros((h, w), np.uint8)
         for x, y in positives:
-            seeds[min(h - 1, max(0, int(y))), min(w - 1, max(0, int(x)))] = True
-        moving = None
-        if neighbour is not None:
-            residual = motion_residual(image, neighbour)
-            threshold = max(1.0, float(np.percentile(residual, 90)) * 0.5)
-            blob = cv2.morphologyEx((residual > threshold).astype(np.uint8), cv2.MORPH_CLOSE,
-                                    np.ones((5, 5), np.uint8))
-            near = cv2.dilate(seeds.astype(np.uint8), np.ones((2 * r + 1,) * 2, np.uint8)) > 0
-            found = _components_touching(blob > 0, near)
-            if found.any() and found.sum() < 0.5 * h * w:
-                moving = found
-        if moving is not None:
-            x0, y0, x1, y1 = bbox(moving | seeds)
-            mx, my = (x1 - x0) // 5 + r, (y1 - y0) // 5 + r
-            rect = (max(0, x0 - mx), max(0, y0 - my), min(w, x1 + mx), min(h, y1 + my))
-            init = np.full((h, w), cv2.GC_BGD, np.uint8)
-            init[rect[1]:rect[3], rect[0]:rect[2]] = cv2.GC_PR_BGD
-            init[moving] = cv2.GC_PR_FGD
-            return self._cut(image, self._with_points(init, prompt, r), rect, self.iterations + 2)
-        # No motion cue: grow a rectangle around the click until the cut-out stays inside it.
+            _disk(seeds, x, y, r, 1)
         cx, cy = np.mean([p[0] for p in positives]), np.mean([p[1] for p in positives])
+        cue = self._motion_cue(image, neighbour, cx, cy, r) if neighbour is not None else None
+        if cue is not None:
+            blob, own = cue
+            box = _grow(bbox(blob | (seeds > 0)), w, h, 0.05, 2)
+            init = self._with_points(np.full((h, w), cv2.GC_BGD, np.uint8), prompt, r)
+            cut = self._cut_box(image, box, init, likely=own)
+            mask = _components_touching(cut, seeds > 0)
+            if mask.sum() > 4 * np.pi * r * r:
+                return mask
+        return self._from_click_still(image, prompt, seeds > 0, cx, cy, r)
+
+    def _from_click_still(self, image, prompt, seeds, cx, cy, r) -> np.ndarray:
+        """No motion cue: grow a rectangle around the click until the cut-out stays inside."""
+        h, w = image.shape[:2]
         best = np.zeros((h, w), bool)
         for frac in (0.3, 0.45, 0.6, 0.8):
             rh, rw = frac * h, frac * h * 0.8
@@ -199,7 +321,8 @@ class GrabCutSegmenter:
             cv2.ellipse(init, (int(cx), int(cy)), (int(rw / 4), int(rh / 4)), 0, 0, 360,
                         int(cv2.GC_PR_FGD), -1)
             mask = _components_touching(self._cut(image, self._with_points(init, prompt, r),
-                                                  rect, self.iterations + 1), seeds)
+                                                  rect, self.iterations + 1),
+                                        seeds)
             best = mask
             found = bbox(mask)
             if found is not None:
@@ -218,21 +341,18 @@ class GrabCutSegmenter:
             return Segment(np.zeros((h, w), bool), 0.0)
         x0, y0, x1, y1 = box
         size = max(x1 - x0, y1 - y0)
-        band = max(2, size // 40)
         prior_u8 = prior.mask.astype(np.uint8)
-        grown = cv2.dilate(prior_u8, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * band + 1,) * 2))
-        reach = cv2.dilate(prior_u8, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (4 * band + 1,) * 2))
-        core = cv2.erode(prior_u8, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (4 * band + 1,) * 2))
-        rx0, ry0, rx1, ry1 = bbox(reach > 0)
-        rect = (max(0, rx0 - 2), max(0, ry0 - 2), min(w, rx1 + 2), min(h, ry1 + 2))
+        band = max(2, size // 16)
+        core = cv2.erode(prior_u8, _ellipse(band)) > 0
+        reach = cv2.dilate(prior_u8, _ellipse(2 * band)) > 0
         init = np.full((h, w), cv2.GC_BGD, np.uint8)
-        init[reach > 0] = cv2.GC_PR_BGD
-        init[grown > 0] = cv2.GC_PR_FGD
-        init[core > 0] = cv2.GC_FGD
-        models = self.models
-        if models is None:  # no keyframe model yet (should not happen): learn one here
+        init[reach] = cv2.GC_PR_BGD
+        init[prior.mask] = cv2.GC_PR_FGD
+        init[core] = cv2.GC_FGD
+        rect = _grow(bbox(reach), w, h, 0.25)
+        if self.models is None:  # no keyframe model yet (should not happen): learn one here
             mask = self._cut(image, init, rect, self.iterations)
         else:
-            mask = self._cut(image, init, rect, 1, models)
-        mask = _components_touching(mask, prior.mask)
+            mask = self._cut(image, init, rect, 1, self.models)
+        mask = _components_touching(mask, core if core.any() else prior.mask)
         return Segment(mask, 1.0)

@@ -2,10 +2,14 @@
 
 Each frame of the shot belongs to its nearest prompted frame (a *keyframe*): the mask is
 carried forward from a keyframe up to the midpoint to the next one, and backward down to
-the midpoint to the previous one. From frame to frame the last mask is moved by optical
-flow and handed to the backend as the prior (SAM also gets the low-res logits). A frame
-whose mask jumps (area or IoU against the moved prior) or vanishes is flagged, and the
-moved prior is kept instead, so one bad frame does not poison the rest.
+the midpoint to the previous one. From frame to frame the last mask is moved by the
+subject's own motion (its pixels matched in the new frame, :class:`FlowWarp`) and handed
+to the backend as the prior (SAM also gets the low-res logits). A frame whose mask jumps
+(area or IoU against the moved prior) or vanishes is first searched again: the subject as
+last seen well is matched over the whole frame, and if it matches about as well as
+tracking did, tracking resumes from there (after an occlusion, a whip pan). Otherwise the
+frame is flagged and the moved prior is kept instead, so one bad frame does not poison
+the rest.
 
 A correction (a new prompt on any frame) re-propagates only that keyframe's frames and
 stops early, in each direction, once the new masks agree with the stored ones again.
@@ -27,7 +31,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from editor.analysis.matting.types import Prompt, Segment, Segmenter, iou
+from editor.analysis.matting.types import Prompt, Segment, Segmenter, bbox, iou
 from editor.core.errors import CutwiseError
 from editor.core.files import atomic_write_bytes
 from editor.core.progress import CancelToken, ProgressCallback, no_progress
@@ -35,6 +39,20 @@ from editor.core.progress import CancelToken, ProgressCallback, no_progress
 STATE_VERSION = 1
 CHUNK = 24  # frames decoded at once when walking backward
 FLAG_LOST, FLAG_JUMP, FLAG_DRIFT = "lost", "jump", "drift"
+REDETECT = 3.0  # a re-found subject may match this many times worse than tracking did
+
+
+def _judge(seg: Segment, moved: Segment, good_area: int, key_area: int,
+           min_area: int) -> str | None:
+    """The flag for a tracked mask ``seg`` given the moved prior, or None when it looks right."""
+    if seg.area < min_area:
+        return FLAG_LOST if moved.area < min_area else FLAG_JUMP
+    if good_area and (not 0.5 <= seg.area / max(1, good_area) <= 2.0
+                      or iou(seg.mask, moved.mask) < 0.5):
+        return FLAG_JUMP
+    if key_area and not 0.5 <= seg.area / key_area <= 1.6:
+        return FLAG_DRIFT  # slow creep away from the prompted frame's size
+    return None
 
 
 # --- frames ------------------------------------------------------------------------------
@@ -76,29 +94,67 @@ class FrameSource:
 
 
 class FlowWarp:
-    """Moves a mask from the previous frame to the current one with dense optical flow."""
+    """Moves a mask from the previous frame to the current one by the subject's own motion.
+
+    The subject's pixels (colour, masked) are matched in the current frame within a window
+    around them. Dense optical flow follows the dominant background and leaves a thin
+    subject behind, and adding it on top of the match made things worse (it bleeds the
+    background's motion into the subject); limbs and turns are left to the backend, which
+    re-segments around the moved mask.
+    """
 
     def __init__(self, width: int = 320):
         self.width = width
-        self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
+        self.last_error = float("inf")  # the last call's matching error (see subject_shift)
 
-    def _gray(self, image: np.ndarray) -> np.ndarray:
+    def _small(self, image: np.ndarray) -> np.ndarray:
         h, w = image.shape[:2]
         s = min(1.0, self.width / w)
-        small = cv2.resize(image, (max(8, round(w * s)), max(8, round(h * s))),
-                           interpolation=cv2.INTER_AREA)
-        return cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+        return cv2.resize(image, (max(8, round(w * s)), max(8, round(h * s))),
+                          interpolation=cv2.INTER_AREA)
+
+    @staticmethod
+    def subject_shift(prev: np.ndarray, cur: np.ndarray, mask: np.ndarray,
+                      reach: int | None = None) -> tuple[int, int, float]:
+        """(dx, dy, error): the shift that best moves ``prev``'s pixels under ``mask`` onto
+        ``cur``, searched ``reach`` px each way (default: half the subject's size), and the
+        mean squared colour difference per pixel there."""
+        box = bbox(mask)
+        if box is None:
+            return 0, 0, float("inf")
+        h, w = mask.shape
+        x0, y0, x1, y1 = box
+        count = int(mask[y0:y1, x0:x1].sum())
+        if x1 - x0 < 3 or y1 - y0 < 3 or count < 9:
+            return 0, 0, float("inf")
+        reach = reach if reach is not None else max(6, int(0.5 * max(x1 - x0, y1 - y0)))
+        sx0, sy0 = max(0, x0 - reach), max(0, y0 - reach)
+        sx1, sy1 = min(w, x1 + reach), min(h, y1 + reach)
+        template = np.ascontiguousarray(prev[y0:y1, x0:x1]).astype(np.float32)
+        weights = np.repeat(mask[y0:y1, x0:x1, None], 3, axis=2).astype(np.float32)
+        scores = cv2.matchTemplate(np.ascontiguousarray(cur[sy0:sy1, sx0:sx1]).astype(np.float32),
+                                   template, cv2.TM_SQDIFF, mask=weights)
+        scores = np.nan_to_num(scores, nan=np.inf, posinf=np.inf)
+        by, bx = np.unravel_index(int(np.argmin(scores)), scores.shape)
+        return sx0 + int(bx) - x0, sy0 + int(by) - y0, float(scores[by, bx]) / (3 * count)
+
+    def locate(self, ref_image: np.ndarray, ref_mask: np.ndarray, image: np.ndarray,
+               whole: bool = False) -> tuple[np.ndarray, float]:
+        """(moved mask, error): ``ref_mask`` moved to where ``ref_image``'s subject matches
+        ``image`` best, near its place or (``whole``) anywhere in the frame."""
+        h, w = ref_mask.shape
+        cur, ref = self._small(image), self._small(ref_image)
+        sh, sw = cur.shape[:2]
+        small_mask = cv2.resize(ref_mask.astype(np.uint8), (sw, sh), interpolation=cv2.INTER_NEAREST)
+        dx, dy, error = self.subject_shift(ref, cur, small_mask > 0, max(sw, sh) if whole else None)
+        shift = np.float32([[1, 0, dx * w / sw], [0, 1, dy * h / sh]])
+        moved = cv2.warpAffine(ref_mask.astype(np.uint8), shift, (w, h), flags=cv2.INTER_NEAREST,
+                               borderMode=cv2.BORDER_CONSTANT, borderValue=0) > 0
+        return moved, error
 
     def __call__(self, prev_image: np.ndarray, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        h, w = mask.shape
-        cur, prev = self._gray(image), self._gray(prev_image)
-        flow = self._dis.calc(cur, prev, None)  # where each current pixel was
-        sx, sy = w / cur.shape[1], h / cur.shape[0]
-        flow = cv2.resize(flow, (w, h), interpolation=cv2.INTER_LINEAR)
-        gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-        moved = cv2.remap(mask.astype(np.float32), gx + flow[..., 0] * sx, gy + flow[..., 1] * sy,
-                          cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-        return moved > 0.5
+        moved, self.last_error = self.locate(prev_image, mask, image)
+        return moved
 
 
 # --- the session -------------------------------------------------------------------------
@@ -234,12 +290,16 @@ class MatteSession:
         """Segment ``frames`` in order; a backward walk starts from the stored keyframe mask."""
         warp = FlowWarp()
         prev_img, prev_seg, good_area, key_area, agree, bad_run = None, None, 0, 0, 0, 0
+        good = None  # (image, segment) of the last frame tracked without a flag
+        errors: deque = deque(maxlen=12)  # the subject's matching error on those frames
         if prompt is None:  # backward: start from the keyframe's own mask
             prev_img = self._key_image
             mask = self.read_mask(key)
             prev_seg = Segment(mask if mask is not None else np.zeros(self.size[::-1], bool),
                                logits=self._key_logits)
             good_area = key_area = prev_seg.area
+            if prev_img is not None and prev_seg.area:
+                good = (prev_img, prev_seg)
         h, w = self.size[1], self.size[0]
         min_area = max(16, int(0.0004 * h * w))
         batch: deque = deque()
@@ -269,14 +329,28 @@ class MatteSession:
             else:
                 moved = Segment(warp(prev_img, image, prev_seg.mask), prev_seg.score,
                                 prev_seg.logits)
-                seg = segmenter.track(feature, image, moved) if moved.area else moved
-                if seg.area < min_area:
-                    flag = FLAG_LOST if moved.area < min_area else FLAG_JUMP
-                elif good_area and (not 0.5 <= seg.area / max(1, good_area) <= 2.0
-                                    or iou(seg.mask, moved.mask) < 0.5):
-                    flag = FLAG_JUMP
-                elif key_area and not 0.5 <= seg.area / key_area <= 1.6:
-                    flag = FLAG_DRIFT  # slow creep away from the prompted frame's size
+                if bad_run and good is not None and errors:
+                    # the last frame was flagged: only the subject as last seen well (below)
+                    # may restart tracking, not whatever the moved prior now covers
+                    seg, flag = moved, FLAG_JUMP
+                else:
+                    seg = segmenter.track(feature, image, moved) if moved.area else moved
+                    flag = _judge(seg, moved, good_area, key_area, min_area)
+                    if flag is None and errors and \
+                            warp.last_error > REDETECT * float(np.median(errors)) + 1.0:
+                        flag = FLAG_JUMP  # its pixels no longer match: occluded, gone, changed
+                if flag is None:
+                    errors.append(warp.last_error)
+                elif good is not None and errors:
+                    # lost or jumped (occlusion, whip pan): look for the subject as last seen
+                    # well anywhere in the frame, and track from there if it matches as well
+                    # as frame-to-frame tracking did
+                    found, error = warp.locate(good[0], good[1].mask, image, whole=True)
+                    if error <= REDETECT * float(np.median(errors)) + 1.0:
+                        prior = Segment(found, good[1].score)
+                        again = segmenter.track(feature, image, prior)
+                        if _judge(again, prior, good_area, key_area, min_area) is None:
+                            seg, flag = again, None
                 if flag in (FLAG_JUMP, FLAG_DRIFT) and bad_run < 12:
                     seg = moved  # trust the moved mask over a sudden jump, for a while
                     bad_run += 1
@@ -284,6 +358,8 @@ class MatteSession:
                     bad_run = 0
                     if seg.area >= min_area:
                         good_area = seg.area
+            if flag is None and seg.area >= min_area:
+                good = (image, seg)
             if converge and index != key:
                 old, info = self.read_mask(index), self.frames.get(index)
                 same = old is not None and info is not None and not info.flag and \
