@@ -24,6 +24,10 @@ skipped):
 * speed: analysis frames/s and × real time (decode + shots + signals + planning,
   nothing cached), and render × real time on the first 1080p clip (``--render-seconds``).
 
+``--truth-boxes`` also plans the camera from the ground-truth boxes and shots instead of
+the detected ones (the planner alone: what it loses to smoothness, margins, whip pans),
+reported as the ``planner_on_truth`` camera.
+
 Results: ``benchmarks/results/reframe.json`` and ``reframe.md``, rewritten after every
 clip, so a run that is stopped early still leaves the clips it finished.
 """
@@ -43,7 +47,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from editor.analysis.reframe import Signals, parse_aspect, reframe  # noqa: E402
+from editor.analysis.reframe import Signals, parse_aspect, plan, reframe  # noqa: E402
+from editor.analysis.reframe.signals import BLOB_FIELDS, MAX_BLOBS  # noqa: E402
 from editor.core.cache import AnalysisCache  # noqa: E402
 from editor.core.files import atomic_write_bytes  # noqa: E402
 
@@ -63,6 +68,19 @@ def naive_path(signals_boxes: np.ndarray, width: int, height: int, crop: tuple[i
         xs[i] = np.clip(cx - cw / 2, 0, width - cw)
         ys[i] = np.clip(cy - ch / 2, 0, height - ch)
     return np.round(xs), np.round(ys)
+
+
+def truth_path(truth: dict, n: int, width: int, height: int, crop: tuple[int, int],
+               fps: float) -> tuple[np.ndarray, np.ndarray]:
+    """The planner's path when it is given the true subject boxes and shots."""
+    boxes = np.zeros((n, MAX_BLOBS, BLOB_FIELDS), np.float32)
+    for i, box in enumerate(truth["subject"]["boxes"][:n]):
+        if box is not None:
+            x, y, w, h = box
+            boxes[i, 0] = (x, y, x + w, y + h, 0.05, x + w / 2, y + h / 2)
+    signals = Signals(width, height, n, np.arange(n), boxes)
+    xs, ys, _, _ = plan(signals, [(s["start"], s["end"]) for s in truth["shots"]], crop, fps=fps)
+    return xs, ys
 
 
 def score(truth: dict, xs: np.ndarray, ys: np.ndarray, crop: tuple[int, int]) -> dict:
@@ -106,14 +124,15 @@ def summarise(rows: list[dict]) -> dict:
 
 
 def run_corpus(folder: Path, aspect: str, limit: int | None, names: set[str] | None,
-               on_clip=lambda corpus: None) -> dict:
+               on_clip=lambda corpus: None, truth_boxes: bool = False) -> dict:
     """Score every (chosen) clip of ``folder``; ``on_clip(partial)`` after each one."""
     index = json.loads((folder / "corpus.json").read_text())
     clips = [c for c in index["clips"] if names is None or c["name"] in names]
     clips = clips[:limit] if limit else clips
     if not clips:
         raise SystemExit(f"{folder}: no clip matches --clips")
-    per_camera = {c: [] for c in CAMERAS}
+    cameras = CAMERAS + (("planner_on_truth",) if truth_boxes else ())
+    per_camera = {c: [] for c in cameras}
     clip_rows, seconds, video_seconds, frames_total, padded_shots, shots_total = [], 0.0, 0.0, 0, 0, 0
     modes = {"stationary": 0, "pan": 0, "track": 0}
     for clip in clips:
@@ -132,11 +151,14 @@ def run_corpus(folder: Path, aspect: str, limit: int | None, names: set[str] | N
                  "centre": (np.full(result.frame_count, (w - crop[0]) // 2),
                             np.full(result.frame_count, (h - crop[1]) // 2)),
                  "naive": naive_path(signals.per_frame(), w, h, crop)}
+        if truth_boxes:
+            paths["planner_on_truth"] = truth_path(truth, result.frame_count, w, h, crop,
+                                                   result.fps)
         row = {"clip": clip["name"], "size": f"{w}x{h}", "fps": truth["fps"],
                "frames": result.frame_count, "seconds": round(took, 2),
                "analysis_fps": round(result.frame_count / took, 1),
                "realtime": round(result.frame_count / truth["fps"] / took, 2)}
-        for cam in CAMERAS:
+        for cam in cameras:
             s = score(truth, *paths[cam], crop)
             per_camera[cam].append(s)
             row[f"{cam}_coverage"] = round(s["inside"] / max(1, s["fits"]), 4)
@@ -198,7 +220,7 @@ def markdown(report: dict) -> str:
                   + ")", "",
                   "| camera | coverage | mean abs accel (px/frame²) | reversals / min | drift (px/frame) |",
                   "|---|---|---|---|---|"]
-        for cam in CAMERAS:
+        for cam in s:
             c = s[cam]
             lines.append(f"| {cam} | {c['coverage']:.2%} | {c['mean_abs_acceleration']:.3f} | "
                          f"{c['reversals_per_minute']:.1f} | {c['drift_px_per_frame']:.3f} |")
@@ -236,6 +258,8 @@ def main() -> int:
                         help="seconds of a 1080p clip to render (0: skip)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--name", default="reframe")
+    parser.add_argument("--truth-boxes", action="store_true",
+                        help="also plan from the ground-truth boxes (the planner alone)")
     args = parser.parse_args()
     parse_aspect(args.aspect)
     report = {"aspect": args.aspect, "machine": f"{platform.machine()}, "
@@ -255,7 +279,8 @@ def main() -> int:
 
     for folder in args.corpora:
         print(f"{folder}:", flush=True)
-        done.append(run_corpus(folder, args.aspect, args.limit, names, on_clip=save))
+        done.append(run_corpus(folder, args.aspect, args.limit, names, on_clip=save,
+                               truth_boxes=args.truth_boxes))
     if args.render_seconds > 0:
         report["render"] = render_speed(args.corpora[-1], args.aspect, args.render_seconds)
     print(save())

@@ -36,8 +36,9 @@ def _texture(seed: int) -> np.ndarray:
 
 
 def _figure(img: np.ndarray, cx: float, feet: float, height: float, t: float,
-            width_scale: float = 1.0) -> tuple[int, int, int, int]:
-    """Draw a person-like figure (legs, body, head, waving arms); return its box."""
+            width_scale: float = 1.0, striped: bool = False) -> tuple[int, int, int, int]:
+    """Draw a person-like figure (legs, body, head, waving arms), flat-coloured or
+    ``striped`` (clothes with a pattern); return its box."""
     mask = np.zeros(img.shape[:2], np.uint8)
     h = height
     body = (int(cx), int(feet - 0.55 * h))
@@ -54,6 +55,9 @@ def _figure(img: np.ndarray, cx: float, feet: float, height: float, t: float,
     ys, xs = np.nonzero(mask > 127)
     colour = np.array([230, 60, 40], np.float32)
     a = (mask.astype(np.float32) / 255)[:, :, None]
+    if striped:
+        stripes = np.sin((np.arange(img.shape[1]) - cx) / 5.0) > 0
+        colour = np.where(stripes[None, :, None], colour, colour * 0.7)
     img[:] = img * (1 - a) + colour * a
     return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
 
@@ -61,9 +65,9 @@ def _figure(img: np.ndarray, cx: float, feet: float, height: float, t: float,
 def make_subject_clip(path, shots=("walk", "still", "empty"), frames_per_shot=50,
                       width_scale=1.0, audio=True, grain=3.0, gain=1.0):
     """Shots of a textured, slowly panning background; ``walk``: the figure crosses from
-    left to right; ``still``: it stands near the left and waves; ``wide``: a figure too
-    wide for a 9:16 crop; ``empty``: no figure. ``gain`` < 1 darkens the picture (a
-    night shot). Returns per-frame boxes (or None)."""
+    left to right; ``still``: it stands near the left and waves; ``wide``: a striped
+    figure too wide for a 9:16 crop, swaying; ``empty``: no figure. ``gain`` < 1 darkens
+    the picture (a night shot). Returns per-frame boxes (or None)."""
     rng = np.random.default_rng(1)
     boxes = []
     with av.open(str(path), "w") as out:
@@ -88,7 +92,7 @@ def make_subject_clip(path, shots=("walk", "still", "empty"), frames_per_shot=50
                     box = _figure(img, 80, H - 12, 120, t)
                 elif kind == "wide":
                     box = _figure(img, W / 2 + 40 * np.sin(2 * np.pi * 0.8 * t), H - 10, 150, t,
-                                  width_scale=3.0)
+                                  width_scale=3.0, striped=True)
                 img = img * gain + rng.normal(0, grain * gain, img.shape)
                 frame = av.VideoFrame.from_ndarray(np.clip(img, 0, 255).astype(np.uint8),
                                                    format="rgb24")
@@ -197,6 +201,18 @@ def test_a_distractor_that_outshines_the_subject_briefly_is_not_followed():
     assert plans[0].mode == "stationary"
 
 
+def test_a_subject_hidden_by_something_crossing_is_waited_for():
+    n = 100
+    boxes = np.zeros((n, reframe_signals.MAX_BLOBS, reframe_signals.BLOB_FIELDS), np.float32)
+    boxes[:, 0] = _blob(30, 80, 0.02)
+    # for 10 frames the subject is hidden; only pieces of a band crossing on the right move
+    boxes[40:50, 0] = _blob(230, 260, 0.03)
+    boxes[40:50, 1] = _blob(270, 300, 0.02)
+    signals = Signals(W, H, n, np.arange(n), boxes)
+    xs, _, _, plans = plan(signals, [(0, n - 1)], (102, 180), fps=FPS)
+    assert np.all(xs <= 30) and np.all(xs + 102 >= 80)
+
+
 def test_something_passing_through_an_empty_shot_does_not_move_the_camera():
     n = 100
     boxes = np.zeros((n, reframe_signals.MAX_BLOBS, reframe_signals.BLOB_FIELDS), np.float32)
@@ -216,6 +232,23 @@ def test_a_blob_that_swallowed_a_neighbour_is_narrowed_around_its_centre():
     signals = Signals(W, H, n, np.arange(n), boxes)
     xs, _, padded, _ = plan(signals, [(0, n - 1)], (102, 180), fps=FPS)
     assert np.all(xs <= 150) and np.all(xs + 102 >= 200) and not padded.any()
+
+
+@pytest.mark.parametrize("width, share, padded", [
+    (105, 1.0, False),  # about the crop's width all shot long: centred, not letterboxed
+    (200, 0.3, False),  # wide blobs now and then (a merge, a whip pan): not the subject
+    (160, 0.8, True),   # clearly wider than the crop on most frames
+])
+def test_padded_layout_only_for_a_subject_wider_than_the_crop_most_of_the_shot(
+        width, share, padded):
+    n = 100
+    boxes = np.zeros((n, reframe_signals.MAX_BLOBS, reframe_signals.BLOB_FIELDS), np.float32)
+    boxes[:, 0] = _blob(110, 170, 0.02)
+    wide = np.arange(n) % 10 < share * 10
+    boxes[wide, 0] = _blob(140 - width / 2, 140 + width / 2, 0.03)
+    signals = Signals(W, H, n, np.arange(n), boxes)
+    _, _, mask, plans = plan(signals, [(0, n - 1)], (102, 180), fps=FPS)
+    assert plans[0].padded is padded and bool(mask.all()) is padded
 
 
 def test_no_drift_on_a_static_shot(planned):

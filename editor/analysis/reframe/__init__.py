@@ -14,10 +14,11 @@ cut); subject blobs per frame from one fast decoding pass (:mod:`.signals`: moti
 the camera does not explain, spectral-residual visual saliency, and a clicked subject
 followed by a tracker), cached per file; per shot, one subject is followed through the
 blobs (a Viterbi pass: strong blobs, no jumps to far-off ones), each frame's subject
-becomes an interval the crop must cover with a margin, and an L1-optimal path (:mod:`.path`)
-picks a stationary, panning or tracking camera. A shot whose subject is wider than the
-crop is marked ``padded``: the renderer then shows the whole frame over a blurred (or
-coloured) background instead of cutting the subject in half. User keyframes pin the
+becomes an interval the crop must cover with a margin (and, where the box is sure, the
+box itself at a much higher cost), and an L1-optimal path (:mod:`.path`) picks a
+stationary, panning or tracking camera. A shot whose subject is clearly wider than the
+crop on most of its frames is marked ``padded``: the renderer then shows the whole frame
+over a blurred (or coloured) background instead of cutting the subject in half. User keyframes pin the
 path on their frames; re-planning with them does not decode again.
 """
 
@@ -46,12 +47,19 @@ __all__ = ["VERSION", "ReframeResult", "ShotPlan", "reframe", "plan", "parse_asp
 
 VERSION = 8
 ASPECTS = ("9:16", "1:1", "4:5", "4:3", "16:9")
-MARGIN = 0.07          # of the crop's width/height, kept around the subject
-PADDED_SHARE = 0.3     # a shot is padded when its subject cannot fit this often
-KNOT_S = 0.08         # the path is solved at knots this far apart (linear between)
+MARGIN = 0.05          # of the crop's width/height, kept around the subject
+PAD_WIDTH = 1.2        # a shot is padded when its subject is this much wider than the
+PAD_SHARE = 0.6        # crop on this share of its frames
+PAD_MIN_S = 1.0        # ... and on at least this long
+MAX_SUBJECT_SHARE = 0.6  # of the frame's width: a blob wider than this is not a subject
+LOPSIDED = 0.15        # ... nor one whose weighted centre is this far (of its width) off its middle
+KNOT_S = 0.02          # the path is solved at knots this far apart (linear between)
 EXTENT_WINDOW_S = 0.6  # a subject's extent: the union of its boxes over ± this
 JUMP_COST = 4.0        # of following another blob, per crop width it is away
+ABSENT_REWARD = 0.3    # of a frame where the subject is not seen (a blob's: its share of the top)
 MIN_PRESENCE = 0.25    # a shot's subject shows on at least this share of its frames
+FIRM_CONF = 1.0        # confidence from which a box is sure enough to be kept at any cost
+FIRM_JUMP = 0.5        # of the crop: a box this far from its neighbours (per frame) is unsure
 MIN_SCORE = 0.01       # blob mass (share of the frame) that counts as fully confident
 
 
@@ -193,25 +201,36 @@ def _one_subject(boxes: np.ndarray, crop: tuple[int, int]) -> np.ndarray:
     """``boxes`` of a shot with each frame's blobs reordered so that the first one
     follows one subject through the shot (Viterbi over the blobs): strong blobs are
     preferred, jumps between far-apart blobs cost, so a distractor that outshines the
-    subject for a few frames does not pull the camera over."""
+    subject for a few frames does not pull the camera over. One more state per frame,
+    "not seen" (it stays where the subject was last), lets the subject vanish behind
+    something crossing the picture: those frames keep no blob at all."""
     n, k = boxes.shape[:2]
     score = boxes[:, :, 4]
     valid = score > 0
     top = np.maximum(score.max(axis=1, keepdims=True), 1e-9)
     reward = np.where(valid, score / top, -np.inf)
+    # not seen: where the blobs disagree (several) or are faint; one strong blob is it
+    doubt = (valid.sum(axis=1) > 1) | (score.max(axis=1) < MIN_SCORE)
+    reward = np.concatenate([reward, np.where(doubt, ABSENT_REWARD, -np.inf)[:, None]], axis=1)
     cx = (boxes[:, :, 0] + boxes[:, :, 2]) / 2 / crop[0]
     cy = (boxes[:, :, 1] + boxes[:, :, 3]) / 2 / crop[1]
     frames = np.flatnonzero(valid.any(axis=1))
     if len(frames) < 2:
         return boxes
     total = reward[frames[0]].copy()
-    back = np.zeros((len(frames), k), int)
+    total[k] = -np.inf  # the subject is seen first
+    px, py = np.append(cx[frames[0]], 0.0), np.append(cy[frames[0]], 0.0)  # where each state is
+    back = np.zeros((len(frames), k + 1), int)
     for j in range(1, len(frames)):
-        a, b = frames[j - 1], frames[j]
-        jump = np.abs(cx[b][:, None] - cx[a][None, :]) + np.abs(cy[b][:, None] - cy[a][None, :])
-        options = total[None, :] - JUMP_COST * jump
-        back[j] = np.argmax(options, axis=1)
-        total = reward[b] + options[np.arange(k), back[j]]
+        b = frames[j]
+        jump = np.abs(cx[b][:, None] - px[None, :]) + np.abs(cy[b][:, None] - py[None, :])
+        options = total[None, :] - JUMP_COST * np.nan_to_num(jump, nan=np.inf)
+        back[j, :k] = np.argmax(options, axis=1)
+        back[j, k] = int(np.argmax(total))  # not seen: no jump, stays where it was
+        best = options[np.arange(k), back[j, :k]]
+        total = reward[b] + np.append(best, total[back[j, k]])
+        px = np.append(cx[b], px[back[j, k]])
+        py = np.append(cy[b], py[back[j, k]])
     choice = np.zeros(n, int)
     state = int(np.argmax(total))
     for j in range(len(frames) - 1, -1, -1):
@@ -220,18 +239,25 @@ def _one_subject(boxes: np.ndarray, crop: tuple[int, int]) -> np.ndarray:
     out = boxes.copy()
     for i in frames:
         c = choice[i]
-        if c:
+        if c == k:
+            out[i] = 0.0
+        elif c:
             out[i, [0, c]] = boxes[i, [c, 0]]
     return out
 
 
 def _target_intervals(boxes: np.ndarray, user: dict[int, tuple], start: int,
                       size: int, axis: int, crop: int, reach: int = 0) -> tuple:
-    """Per frame of a shot: (lo, hi, centre, confidence, too_wide) for one axis.
+    """Per frame of a shot, for one axis: (lo, hi, centre, confidence) of the crop's
+    position that keeps the subject inside with a margin, and (firm_lo, firm_hi, firm)
+    that keeps the frame's own subject box inside, where that box is sure.
 
     A frame's subject extent is the union of its candidates' (or, when they cannot fit
     together, the first's) over ``±reach`` frames where that union fits the crop: limbs
     swing out and back, and a frame's blob rarely shows all of the subject at once.
+    The box alone is sure (``firm`` > 0) when it is confident, no wider than usual and
+    where its neighbours say it is (a one-frame jump is a detection error; a subject
+    moving fast moves on every frame).
     """
     n = len(boxes)
     a0, a1, mid = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
@@ -254,11 +280,6 @@ def _target_intervals(boxes: np.ndarray, user: dict[int, tuple], start: int,
             e0, e1 = cands[0][0][axis], cands[0][0][axis + 2]
         a0[i], a1[i], conf[i], mid[i] = e0, e1, cands[0][1], cands[0][2]
     seen = ~np.isnan(a0)
-    # too wide for the crop: its widest blob over a few frames (a flat-coloured subject
-    # moving slowly shows only in pieces, its edges, on many frames)
-    span = np.where(seen, a1 - a0, 0.0)
-    widest, _ = _window_extent(-span, -span, max(1, reach // 3))
-    too_wide = (-widest > crop * 1.02) & seen
     usable = crop * (1 - 2 * MARGIN)
     fitting = seen & (a1 - a0 <= usable)
     if fitting.sum() > 0.5 * seen.sum():
@@ -267,13 +288,52 @@ def _target_intervals(boxes: np.ndarray, user: dict[int, tuple], start: int,
         half = float(np.median(a1[fitting] - a0[fitting])) / 2
         wide = seen & ~fitting & (a1 - a0 > 2.5 * half)
         a0[wide], a1[wide] = mid[wide] - half, mid[wide] + half
+    else:
+        wide = np.zeros(n, bool)
+    firm_lo, firm_hi = a1 - crop, a0.copy()
+    firm = np.where(wide | (conf < FIRM_CONF), 0.0, conf)
+    middle = np.where(seen, (a0 + a1) / 2, np.nan)
+    for d in (1, 2):  # a box far from both neighbours on either side is an outlier
+        far = np.ones(n, bool)
+        for shift in (-d, d):
+            other = np.full(n, np.nan)
+            if shift < 0:
+                other[:shift] = middle[-shift:]
+            else:
+                other[shift:] = middle[:-shift]
+            far &= ~(np.abs(other - middle) <= FIRM_JUMP * crop * d)
+        firm[far] = 0.0
     w0, w1 = _window_extent(a0, a1, reach)
     fits = (w1 - w0 <= usable) & seen
     a0, a1 = np.where(fits, w0, a0), np.where(fits, w1, a1)
     margin = np.minimum(MARGIN * crop, np.maximum(0.0, (crop - (a1 - a0)) / 2))
     lo, hi = a1 + margin - crop, a0 - margin
     centre = (a0 + a1) / 2 - crop / 2
-    return lo, hi, centre, conf, too_wide
+    return lo, hi, centre, conf, (firm_lo, firm_hi, firm)
+
+
+def _needs_padding(boxes: np.ndarray, user: dict[int, tuple], start: int,
+                   crop: tuple[int, int], frame_width: int, min_frames: int) -> bool:
+    """Whether the subject of a shot (the first blob of each frame after
+    :func:`_one_subject`, or the user's tracked box) is wider or taller than the crop,
+    with room to spare, on most of the shot's frames (at least ``min_frames``). A
+    few wide blobs, a whip pan, a passer-by, a subject about the crop's width (centring
+    it loses little) or a blob that took in background (spread over most of the
+    picture, or with its weight to one side) do not letterbox the whole shot."""
+    sizes = []
+    for i in range(len(boxes)):
+        box = user.get(start + i)
+        lopsided = False
+        if box is None and boxes[i, 0, 4] > 0:
+            box = boxes[i, 0, :4]
+            # its weight far off its middle: a subject joined by background beside it
+            lopsided = abs(boxes[i, 0, 5] - (box[0] + box[2]) / 2) > LOPSIDED * (box[2] - box[0])
+        if box is not None:
+            size = max((box[2] - box[0]) / crop[0], (box[3] - box[1]) / crop[1])
+            spread = box[2] - box[0] > MAX_SUBJECT_SHARE * frame_width
+            sizes.append(0.0 if spread or lopsided else size)
+    wide = sum(size >= PAD_WIDTH for size in sizes)
+    return bool(wide >= max(min_frames, PAD_SHARE * len(boxes)))
 
 
 def plan(signals: Signals, shots: list[tuple[int, int]], crop: tuple[int, int], *,
@@ -308,16 +368,14 @@ def plan(signals: Signals, shots: list[tuple[int, int]], crop: tuple[int, int], 
         if (shot_boxes[:, 0, 4] > 0).mean() < MIN_PRESENCE:
             shot_boxes = np.zeros_like(shot_boxes)  # something passing by, not a subject
         for axis, size, c in ((0, width, cw), (1, height, ch)):
-            lo, hi, centre, conf, too_wide = _target_intervals(
+            lo, hi, centre, conf, firm = _target_intervals(
                 shot_boxes, user_boxes, start, size, axis, c, reach)
             keys = {f: v[axis] for f, v in shot_keys.items()}
-            axes.append((plan_axis(lo, hi, centre, conf, size - c, smoothness=smoothness,
-                                   step=step, keyframes=keys, mode=mode), too_wide, conf))
-        (px, wide_x, conf), (py, wide_y, _) = axes
-        with_subject = conf > 0
-        shot_padded = bool(with_subject.any() and
-                           (wide_x | wide_y)[with_subject].mean() >= PADDED_SHARE
-                           and not shot_keys)
+            axes.append(plan_axis(lo, hi, centre, conf, size - c, smoothness=smoothness,
+                                  step=step, keyframes=keys, mode=mode, firm=firm))
+        px, py = axes
+        shot_padded = not shot_keys and _needs_padding(
+            shot_boxes, user_boxes, start, crop, width, round(PAD_MIN_S * fps))
         xs[start:end + 1], ys[start:end + 1] = px.positions, py.positions
         padded[start:end + 1] = shot_padded
         camera = max(px.mode, py.mode, key=("stationary", "pan", "track").index)

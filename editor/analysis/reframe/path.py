@@ -5,6 +5,7 @@ For one axis, the crop's position ``p_t`` minimises
     w1·Σ|Δp| + w2·Σ|Δ²p| + w3·Σ|Δ³p|            (still, then constant velocity, then
                                                  smooth ease-in/out: a cameraman's moves)
   + W·Σ c_t·(excess beyond the subject interval)  (keep the subject inside, with margin)
+  + Wf·Σ f_t·(excess beyond the firm interval)    (and its sure box, whatever it costs)
   + wc·Σ|p_t - centre_t|                          (a weak pull to centre the subject)
 
 subject to ``0 ≤ p_t ≤ limit`` and ``p_t = k`` at user keyframes. The subject interval
@@ -23,8 +24,9 @@ import numpy as np
 
 MODES = ("stationary", "pan", "track")
 W_OUTSIDE = 40.0
+W_FIRM = 1000.0
 W_CENTRE = 0.05
-DERIVATIVE_WEIGHTS = (1.0, 30.0, 300.0)  # |D1|, |D2|, |D3| (Grundmann et al. use 1:10:100)
+DERIVATIVE_WEIGHTS = (1.0, 60.0, 300.0)  # |D1|, |D2|, |D3| (Grundmann et al. use 1:10:100)
 
 
 @dataclass
@@ -56,12 +58,14 @@ def _differences(knots: np.ndarray) -> list:
 
 def solve_axis(lo: np.ndarray, hi: np.ndarray, centre: np.ndarray, weight: np.ndarray,
                limit: float, *, knots: np.ndarray | None = None, smoothness: float = 0.5,
-               keyframes: dict[int, float] | None = None, mode: str = "track") -> AxisPlan | None:
+               keyframes: dict[int, float] | None = None, mode: str = "track",
+               firm: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> AxisPlan | None:
     """Plan one axis at ``knots`` (frame numbers; default every frame) with the camera
     ``mode``; None if the keyframes forbid that mode.
 
     ``lo``/``hi``/``centre`` (NaN where there is no subject) and ``weight`` (the cost of
-    a pixel outside) are given per knot; ``keyframes`` map a knot's index to a position.
+    a pixel outside) are given per knot, and so is ``firm`` (lo, hi, weight: a second,
+    costlier interval); ``keyframes`` map a knot's index to a position.
     """
     from scipy import sparse
     from scipy.optimize import linprog
@@ -74,6 +78,13 @@ def solve_axis(lo: np.ndarray, hi: np.ndarray, centre: np.ndarray, weight: np.nd
              "pan": sparse.csr_matrix(np.column_stack([np.ones(n), t])),
              "track": sparse.identity(n, format="csr")}[mode]
     k = basis.shape[1]
+    if firm is not None:  # the firm interval: more rows of the same kind
+        f_rows = np.flatnonzero(firm[2] > 0)
+        lo, hi = np.concatenate([lo, firm[0][f_rows]]), np.concatenate([hi, firm[1][f_rows]])
+        weight = np.concatenate([weight, firm[2][f_rows] * W_FIRM / W_OUTSIDE])
+        rows = np.concatenate([np.arange(n), f_rows])
+    else:
+        rows = np.arange(n)
     rows_c = np.flatnonzero(~np.isnan(lo))
     m = len(rows_c)
     scale = smoothness_scale(smoothness)
@@ -87,7 +98,7 @@ def solve_axis(lo: np.ndarray, hi: np.ndarray, centre: np.ndarray, weight: np.nd
     centre_at = k + 2 * m
     target = np.where(np.isnan(centre), limit / 2, centre)
     cost[centre_at:centre_at + n] = np.where(np.isnan(centre), 0.2, 1.0) * W_CENTRE * \
-        np.maximum(weight, 1.0)
+        np.maximum(weight[:n], 1.0)
     blocks, rhs = [], []
 
     def with_z(z_block, start=0, count=0):
@@ -105,7 +116,7 @@ def solve_axis(lo: np.ndarray, hi: np.ndarray, centre: np.ndarray, weight: np.nd
         rhs.append(b)
 
     if m:
-        bc = basis[rows_c]
+        bc = basis[rows[rows_c]]
         add(with_z(-bc, k, m), -lo[rows_c])            # p + below >= lo
         add(with_z(bc, k + m, m), hi[rows_c])           # p - above <= hi
     add(with_z(basis, centre_at, n), target)           # |p - centre| <= off
@@ -151,7 +162,8 @@ def knots_for(n: int, step: int, keyframes: dict[int, float]) -> np.ndarray:
 def plan_axis(lo: np.ndarray, hi: np.ndarray, centre: np.ndarray, confidence: np.ndarray,
               limit: float, *, smoothness: float = 0.5, step: int = 1,
               keyframes: dict[int, float] | None = None, mode: str = "auto",
-              tolerance: float = 0.5) -> AxisPlan:
+              tolerance: float = 0.5,
+              firm: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> AxisPlan:
     """Per-frame positions of one axis of one shot.
 
     The problem is solved at knots (every ``step`` frames, and at each keyframe) and the
@@ -180,11 +192,20 @@ def plan_axis(lo: np.ndarray, hi: np.ndarray, centre: np.ndarray, confidence: np
                 k_hi[j] = hi[has].min()
                 k_centre[j] = np.average(centre[has], weights=confidence[has] + 1e-6)
     k_weight = np.nan_to_num(k_weight)
+    k_firm = None
+    if firm is not None:
+        f_lo, f_hi, f_w = firm
+        k_firm = (np.zeros(len(knots)), np.zeros(len(knots)), np.zeros(len(knots)))
+        for j in range(len(knots)):
+            has = (owner == j) & (f_w > 0)
+            if has.any():
+                k_firm[0][j], k_firm[1][j] = f_lo[has].max(), f_hi[has].min()
+                k_firm[2][j] = f_w[has].sum()
     k_keys = {int(np.searchsorted(knots, f)): v for f, v in keyframes.items()}
 
     def solve(camera: str) -> AxisPlan | None:
         plan = solve_axis(k_lo, k_hi, k_centre, k_weight, limit, knots=knots,
-                          smoothness=smoothness, keyframes=k_keys, mode=camera)
+                          smoothness=smoothness, keyframes=k_keys, mode=camera, firm=k_firm)
         if plan is not None:
             plan.positions = np.interp(np.arange(n), knots, plan.positions)
         return plan
