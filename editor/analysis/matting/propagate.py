@@ -39,7 +39,7 @@ from editor.core.progress import CancelToken, ProgressCallback, no_progress
 STATE_VERSION = 1
 CHUNK = 24  # frames decoded at once when walking backward
 FLAG_LOST, FLAG_JUMP, FLAG_DRIFT = "lost", "jump", "drift"
-REDETECT = 3.0  # a re-found subject may match this many times worse than tracking did
+REDETECT = 5.0  # a re-found subject may match this many times worse than tracking did
 
 
 def _judge(seg: Segment, moved: Segment, good_area: int, key_area: int,
