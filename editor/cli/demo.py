@@ -28,6 +28,14 @@ def bundled_media_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "resources"
 
 
+def probe_media(media_dir: Path, cache) -> list:
+    """The media files of ``media_dir`` probed (through ``cache``), in name order."""
+    from editor.media.probe import probe
+
+    files = sorted(p for p in media_dir.glob("*") if p.suffix.lower() in MEDIA_SUFFIXES)
+    return [probe(f, cache=cache) for f in files]
+
+
 def register(subparsers, common) -> None:
     parser = subparsers.add_parser(
         "demo", parents=[common], help="headless tour on the bundled demo media",
@@ -43,19 +51,16 @@ def register(subparsers, common) -> None:
 def run(args) -> int:
     from editor.core.cache import AnalysisCache
     from editor.jobs.runner import JobRunner
-    from editor.media.probe import probe
 
     media_dir, out = Path(args.media), Path(args.out)
-    files = sorted(p for p in media_dir.glob("*") if p.suffix.lower() in MEDIA_SUFFIXES)
-    if not files:
+    cache = AnalysisCache()
+    infos = probe_media(media_dir, cache)
+    if not infos:
         raise UsageError(f"no media files in {media_dir}")
     project_path = out / "demo.cutwise"
     if project_path.exists() and not args.overwrite:
         raise UsageError(f"{out} already holds a demo; pass --overwrite to replace it")
     out.mkdir(parents=True, exist_ok=True)
-
-    cache = AnalysisCache()
-    infos = [probe(f, cache=cache) for f in files]
     project = build_project(infos)
     runner = JobRunner()
     try:

@@ -37,13 +37,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def build_demo_project():
     """The demo timeline: the bundled clips back to back (same as ``cutwise demo``). The
     probes are cached: scanning the 4.5-minute demo reel's packets takes ~0.5 s."""
-    from editor.cli.demo import MEDIA_SUFFIXES, build_project, bundled_media_dir
+    from editor.cli.demo import build_project, bundled_media_dir, probe_media
     from editor.core.cache import AnalysisCache
-    from editor.media.probe import probe
 
-    files = sorted(p for p in bundled_media_dir().glob("*") if p.suffix.lower() in MEDIA_SUFFIXES)
-    cache = AnalysisCache()
-    return build_project([probe(f, cache=cache) for f in files])
+    return build_project(probe_media(bundled_media_dir(), AnalysisCache()))
 
 
 def create_window(args: argparse.Namespace, settings=None, player_options: dict | None = None):
