@@ -34,17 +34,21 @@ VIEWS = ("tint", "checkerboard", "green")
 OVERLAY_TRACK = "Matte"
 
 
+def _premultiplied(bgr: np.ndarray, alpha: np.ndarray) -> QImage:
+    """A premultiplied ARGB32 image (BGRA in memory) from colours and a uint8 alpha."""
+    h, w = alpha.shape
+    argb = np.empty((h, w, 4), np.uint8)
+    argb[..., :3] = (bgr.astype(np.uint16) * alpha[..., None] // 255).astype(np.uint8)
+    argb[..., 3] = alpha
+    return QImage(argb.data, w, h, 4 * w, QImage.Format_ARGB32_Premultiplied).copy()
+
+
 def _mask_image(mask: np.ndarray, color: QColor) -> QImage:
     """A transparent ARGB image with ``color`` where ``mask`` (bool or uint8 alpha) is set."""
-    h, w = mask.shape
     scale = color.alpha() if mask.dtype == bool else color.alpha() / 255.0
     alpha = (mask.astype(np.float32) * scale).astype(np.uint8)
-    argb = np.empty((h, w, 4), np.uint8)  # QImage.Format_ARGB32 is BGRA in memory
-    argb[..., 0], argb[..., 1], argb[..., 2], argb[..., 3] = (color.blue(), color.green(),
-                                                              color.red(), alpha)
-    argb[..., :3] = (argb[..., :3].astype(np.uint16) * alpha[..., None] // 255).astype(np.uint8)
-    image = QImage(argb.data, w, h, 4 * w, QImage.Format_ARGB32_Premultiplied)
-    return image.copy()
+    bgr = np.array([color.blue(), color.green(), color.red()], np.uint8)
+    return _premultiplied(np.broadcast_to(bgr, (*mask.shape, 3)), alpha)
 
 
 def _backdrop_image(alpha: np.ndarray, view: str) -> QImage:
@@ -53,17 +57,13 @@ def _backdrop_image(alpha: np.ndarray, view: str) -> QImage:
     h, w = alpha.shape
     cover = 255 - (alpha.astype(np.uint8) * 255 if alpha.dtype == bool else alpha)
     if view == "green":
-        rgb = np.array([0, 177, 64], np.uint8)[None, None, :].repeat(h, 0).repeat(w, 1)
+        bgr = np.broadcast_to(np.array([64, 177, 0], np.uint8), (h, w, 3))
     else:
         cell = max(4, min(w, h) // 24)
         ys, xs = np.indices((h, w))
         light = ((ys // cell + xs // cell) % 2).astype(bool)
-        rgb = np.where(light[..., None], np.uint8(204), np.uint8(153)).repeat(3, 2)
-    argb = np.empty((h, w, 4), np.uint8)
-    argb[..., :3] = (rgb[..., ::-1].astype(np.uint16) * cover[..., None] // 255).astype(np.uint8)
-    argb[..., 3] = cover
-    image = QImage(argb.data, w, h, 4 * w, QImage.Format_ARGB32_Premultiplied)
-    return image.copy()
+        bgr = np.where(light[..., None], np.uint8(204), np.uint8(153)).repeat(3, 2)
+    return _premultiplied(bgr, cover)
 
 
 def _overlay_image(alpha: np.ndarray, view: str) -> QImage:
@@ -78,6 +78,7 @@ class MattingPanel(EnginePanel):
         self.prompts: dict[int, list[tuple[float, float, int]]] = {}
         self.preview: tuple[int, np.ndarray] | None = None
         self._preview_job = None
+        self._preview_image: tuple[np.ndarray, str, QImage] | None = None  # drawn once
         self._export_job = None
         self._overlay_job = None
         self._alpha_cache: tuple[str, int, QImage | None] | None = None
@@ -225,7 +226,7 @@ class MattingPanel(EnginePanel):
         if self._shown_asset()[0] is None:
             return
         if self.preview is not None and self.preview[0] == frame:
-            image = _overlay_image(self.preview[1], self.view.currentText())
+            image = self._preview_overlay()
         else:
             image = self._alpha_image(frame)
         if image is not None:
@@ -236,6 +237,15 @@ class MattingPanel(EnginePanel):
             painter.setPen(QPen(Qt.white, 1.5))
             painter.setBrush(POSITIVE if label else NEGATIVE)
             painter.drawEllipse(centre, 5, 5)
+
+    def _preview_overlay(self) -> QImage:
+        """The preview mask as drawn in the current view (made again only when either
+        changes, not on every repaint)."""
+        mask, view = self.preview[1], self.view.currentText()
+        cached = self._preview_image
+        if cached is None or cached[0] is not mask or cached[1] != view:
+            self._preview_image = cached = (mask, view, _overlay_image(mask, view))
+        return cached[2]
 
     def _alpha_image(self, frame: int) -> QImage | None:
         """The propagated matte of ``frame`` tinted, from the current suggestion's folder."""
@@ -321,7 +331,6 @@ class MattingPanel(EnginePanel):
                                               asset.frame_rate, (asset.width, asset.height),
                                               float(self.params()["smoothing"]),
                                               title=f"Export matte ({fmt})")
-
 
     def put_on_timeline(self) -> None:
         current = self.current_matte()
