@@ -172,6 +172,13 @@ def source_frame(project: Project, timeline: Timeline, clip: Clip, frame: int) -
     return asset.frame_rate.frame_at(asset.frame_rate.seconds(clip.source_in) + offset)
 
 
+def _first_showing(asset: MediaAsset, timeline: Timeline, clip: Clip, source: int) -> int:
+    """The first timeline frame of ``clip`` that shows frame ``source`` of its media
+    (``source`` at or after the clip's ``source_in``; may lie past the clip's end)."""
+    offset = asset.frame_rate.seconds(source) - asset.frame_rate.seconds(clip.source_in)
+    return clip.start - timeline.frame_rate.frame_at(-offset)  # rounds up
+
+
 def timeline_frames(project: Project, timeline: Timeline, asset_id: str, source: int) -> list[int]:
     """The timeline frames that first show ``source`` of an asset (one per clip holding it)."""
     asset = project.asset(asset_id)
@@ -180,8 +187,7 @@ def timeline_frames(project: Project, timeline: Timeline, asset_id: str, source:
         for clip in track.clips:
             if clip.asset_id != asset_id or source < clip.source_in:
                 continue
-            offset = asset.frame_rate.seconds(source) - asset.frame_rate.seconds(clip.source_in)
-            frame = clip.start - timeline.frame_rate.frame_at(-offset)  # rounds up
+            frame = _first_showing(asset, timeline, clip, source)
             if frame < clip.end:
                 found.add(frame)
     return sorted(found)
@@ -436,7 +442,7 @@ def overlay_asset(timeline_id: str, asset_id: str, first: int, overlay: MediaAss
         if not any(a.id == overlay.id for a in p.assets):
             p.assets.append(MediaAsset.from_dict(overlay.to_dict()))
         timeline = p.get_timeline(timeline_id)
-        source, rate = p.asset(asset_id), timeline.frame_rate
+        source = p.asset(asset_id)
         last = first + overlay.frame_count - 1
         placed = []
         for track in timeline.tracks:
@@ -447,10 +453,8 @@ def overlay_asset(timeline_id: str, asset_id: str, first: int, overlay: MediaAss
                 lo, hi = max(first, clip.source_in), min(last, clip_last)
                 if lo > hi:
                     continue
-                start = clip.start + rate.frame_at(source.frame_rate.seconds(lo)
-                                                   - source.frame_rate.seconds(clip.source_in))
-                end = clip.start + rate.frame_at(source.frame_rate.seconds(hi + 1)
-                                                 - source.frame_rate.seconds(clip.source_in))
+                start = _first_showing(source, timeline, clip, lo)
+                end = min(clip.end, _first_showing(source, timeline, clip, hi + 1))
                 placed.append(Clip(asset_id=overlay.id, start=start, duration=end - start,
                                    source_in=lo - first, name=overlay.name))
         if not placed:
