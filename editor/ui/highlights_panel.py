@@ -316,13 +316,20 @@ class HighlightsPanel(EnginePanel):
         kept.sort(key=lambda s: (s.data.get("order", 0), s.start))
         return [(s.start, s.end + 1) for s in kept]
 
-    def create_sequence(self) -> None:
+    def _chosen_edit(self, purpose: str):
+        """(asset, kept segments) of the edit shown, or None after saying there is none."""
         asset_id = self.selected_asset_id()
         pieces = self.kept_segments()
         if asset_id is None or not pieces:
-            self.status.setText("Run first: there is no edit to put on a timeline.")
+            self.status.setText(f"Run first: there is no edit to {purpose}.")
+            return None
+        return self.document.project.asset(asset_id), pieces
+
+    def create_sequence(self) -> None:
+        edit = self._chosen_edit("put on a timeline")
+        if edit is None:
             return
-        asset = self.document.project.asset(asset_id)
+        asset, pieces = edit
         mood = self.fields["mood"].currentText()
         seconds = sum(b - a for a, b in pieces) / float(asset.frame_rate)
         timeline = sequence_from_pieces(asset, pieces,
@@ -343,17 +350,15 @@ class HighlightsPanel(EnginePanel):
         return path
 
     def render_edit(self) -> None:
-        asset_id = self.selected_asset_id()
-        pieces = self.kept_segments()
-        if asset_id is None or not pieces:
-            self.status.setText("Run first: there is no edit to render.")
+        edit = self._chosen_edit("render")
+        if edit is None:
             return
         out = self.ask_render_path()
         if not out:
             return
         from editor.media.render import render_segments
 
-        asset = self.document.project.asset(asset_id)
+        asset, pieces = edit
         rate = asset.frame_rate
         spans = [(float(rate.seconds(a)), float(rate.seconds(b))) for a, b in pieces]
         self.start_render(render_segments, asset.path, spans, out, title=f"Render {out}")
