@@ -63,7 +63,7 @@ def click_prompts(gt: dict, alpha_frames: list[int], alpha: np.ndarray):
 class NaiveSegmenter:
     """Baseline: the click's first-frame mask, then per-frame GrabCut in that fixed box."""
 
-    name, lower_quality, batch_size = "naive", True, 1
+    name, lower_quality, batch_size, uses_motion = "naive", True, 1, False
 
     def __init__(self):
         from editor.analysis.matting import GrabCutSegmenter
@@ -74,14 +74,14 @@ class NaiveSegmenter:
     def prepare(self, images):
         return list(images)
 
-    def from_prompt(self, feature, image, prompt, neighbour=None):
+    def from_prompt(self, feature, image, prompt, neighbours=()):
         from editor.analysis.matting.types import bbox
 
-        seg = self.inner.from_prompt(feature, image, prompt, neighbour)
+        seg = self.inner.from_prompt(feature, image, prompt, neighbours)
         self.rect = bbox(seg.mask)
         return seg
 
-    def track(self, feature, image, prior):
+    def track(self, feature, image, prior, evidence=None):
         from editor.analysis.matting.types import Segment
 
         h, w = image.shape[:2]

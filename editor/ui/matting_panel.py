@@ -395,9 +395,9 @@ def compute_preview(path: str, frame: int, points, backend: str, *, progress, ca
     work = (max(2, round(size[0] * scale)), max(2, round(size[1] * scale)))
     source = FrameSource(path, work, cancel)
     image = source.frame(frame)
-    neighbour = source.frame(frame + 4) if frame + 4 < len(source.times) else None
+    neighbours = source.neighbours(frame, 0, len(source.times) - 1)
     prompt = Prompt(frame, list(points)).scaled(work[0] / size[0], work[1] / size[1])
-    mask = preview(image, prompt, segmenter, neighbour=neighbour)
+    mask = preview(image, prompt, segmenter, neighbours=neighbours)
     return frame, mask, segmenter.name
 
 

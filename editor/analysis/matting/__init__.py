@@ -190,11 +190,11 @@ def apply_corrections(session: MatteSession, prompts: list[Prompt], segmenter: S
     return [p.frame for p in changed]
 
 
-def preview(image, prompt: Prompt, segmenter: Segmenter, feature=None, neighbour=None):
+def preview(image, prompt: Prompt, segmenter: Segmenter, feature=None, neighbours=()):
     """The mask (bool, the image's size) one prompt gives on one frame, for a quick look."""
     if feature is None:
         feature = segmenter.prepare([image])[0]
-    return segmenter.from_prompt(feature, image, prompt, neighbour).mask
+    return segmenter.from_prompt(feature, image, prompt, list(neighbours)).mask
 
 
 def to_suggestion(session: MatteSession, asset_id: str, matte_path: str | None = None) -> Suggestion:

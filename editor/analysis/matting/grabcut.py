@@ -9,18 +9,20 @@ no GPU.
   their colour is much more frequent inside the box than around it (histogram odds):
   a thin subject covers a small part of its box, and a box-wide start would teach the
   subject's model mostly background.
-- A click: a motion cue finds the box. A nearby frame is aligned to this one by the
-  camera's motion (a similarity fitted to tracked corners, or the median dense flow);
-  what still differs moved on its own, and the changed region touching the click is the
-  box. Pixels that the clicked point's own shift explains better than the camera's are
-  likely subject. Without motion, rectangles of growing size around the click are tried
-  and the first whose cut-out stays inside is kept.
+- A click: a motion cue finds the box. Nearby frames of the shot, aligned to this one by
+  the camera's motion, give the background without the subject
+  (:mod:`~editor.analysis.matting.background`); what differs from it moves on its own, and
+  the moving region touching the click is the box and the likely subject. Without
+  motion, rectangles of growing size around the click are tried and the first whose
+  cut-out stays inside is kept.
 - Tracking: the colour models learnt on the prompted frame are kept (the subject's model
   is never refitted from a drifting mask; the background's is refitted each frame on sure
-  background). The
-  previous mask, moved to this frame, gives the seeds: its eroded core is sure subject,
-  the mask itself probable subject, a band around it probable background, the rest of
-  the region of interest sure background.
+  background). The previous mask, moved to this frame, gives the seeds: its eroded core
+  is sure subject, the mask itself probable subject, a band around it probable
+  background, the rest of the region of interest sure background. Where the subject
+  moves on its own, the same motion evidence corrects the seeds: what moves near it is
+  probable subject, and what sits still far from anything moving is background, however
+  alike its colours (a mask would otherwise creep into a similar background).
 """
 
 from __future__ import annotations
@@ -28,9 +30,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from editor.analysis.matting.colours import colour_odds
 from editor.analysis.matting.types import Prompt, Segment, bbox
 
 _WORK_SIDE = 320  # GrabCut runs on the region of interest scaled to at most this long side
+CUE_GAP = 4  # frames between a clicked frame and the one its motion cue compares it with
+MOTION_SUPPORT = 0.3  # share of the moved mask that must move on its own to trust the motion
 _CONTEXT = 0.4  # the region of interest extends this fraction of the subject's size around it
 
 
@@ -102,21 +107,14 @@ def _own_shift(image: np.ndarray, other: np.ndarray, x: float, y: float, half: i
     return sx0 + bx - x0, sy0 + by - y0
 
 
-def colour_odds(image: np.ndarray, inside: np.ndarray, around: np.ndarray,
-                background_share: float = 0.6) -> np.ndarray:
-    """Per pixel, how likely its colour is the subject's rather than the background's, given
-    a region ``inside`` that holds the subject (plus some background) and a region
-    ``around`` of background only: colours much more frequent inside than around are the
-    subject's (0..1; histogram back-projection, 16 levels per channel)."""
-    bins, ranges = [16, 16, 16], [0, 256, 0, 256, 0, 256]
-    h_in = cv2.calcHist([image], [0, 1, 2], inside.astype(np.uint8), bins, ranges)
-    h_out = cv2.calcHist([image], [0, 1, 2], around.astype(np.uint8), bins, ranges)
-    h_in /= max(1.0, float(h_in.sum()))
-    h_out /= max(1.0, float(h_out.sum()))
-    odds = 1.0 - background_share * h_out / np.maximum(h_in, 1e-9)
-    odds = np.clip(odds, 0.0, 1.0).astype(np.float32)
-    q = image // 16  # (cv2.calcBackProject mis-reads 3-D float histograms in OpenCV 5)
-    return odds[q[..., 0], q[..., 1], q[..., 2]]
+def _filled(mask: np.ndarray) -> np.ndarray:
+    """``mask`` (uint8 0/1) with its holes filled: a flat-coloured subject that moves
+    slowly shows motion only along its outline."""
+    h, w = mask.shape
+    outside = np.zeros((h + 4, w + 4), np.uint8)
+    flooded = np.pad(mask, 1).astype(np.uint8)
+    cv2.floodFill(flooded, outside, (0, 0), 1)
+    return (mask > 0) | (flooded[1:-1, 1:-1] == 0)
 
 
 def _components_touching(fg: np.ndarray, seeds: np.ndarray) -> np.ndarray:
@@ -164,6 +162,7 @@ class GrabCutSegmenter:
     name = "grabcut"
     lower_quality = True
     batch_size = 1
+    uses_motion = True
 
     def __init__(self, iterations: int = 4):
         self.iterations = iterations
@@ -214,7 +213,7 @@ class GrabCutSegmenter:
         return full
 
     # --- the user's prompt -----------------------------------------------------------------
-    def from_prompt(self, feature, image, prompt: Prompt, neighbour=None) -> Segment:
+    def from_prompt(self, feature, image, prompt: Prompt, neighbours=()) -> Segment:
         cv2.setRNGSeed(0)  # GrabCut's k-means: the same prompt gives the same mask
         h, w = image.shape[:2]
         r = max(2, round(min(h, w) / 90))
@@ -229,7 +228,7 @@ class GrabCutSegmenter:
                 np.full((h, w), cv2.GC_BGD, np.uint8), prompt, r))
             mask = _components_touching(mask, seeds > 0) if positives else self._main_parts(mask)
         else:
-            mask = self._from_click(image, prompt, neighbour, r)
+            mask = self._from_click(image, prompt, list(neighbours), r)
         return Segment(mask, 1.0)
 
     def _cut_box(self, image, box, init, likely=None) -> np.ndarray:
@@ -269,10 +268,13 @@ class GrabCutSegmenter:
             _disk(init, x, y, r, cv2.GC_FGD if lab == 1 else cv2.GC_BGD)
         return init
 
-    def _motion_cue(self, image, neighbour, cx: float, cy: float, r: int):
+    def _motion_cue(self, image, neighbours, cx: float, cy: float, r: int):
         """(changed, own): pixels that moved unlike the camera, and those among them that
         moved like the clicked point; None when the frames give no usable cue."""
         h, w = image.shape[:2]
+        # the nearest frame at least CUE_GAP away, after rather than before
+        neighbour = min(neighbours, key=lambda item: (abs(item[0]) < CUE_GAP, abs(item[0]),
+                                                      item[0] < 0))[1]
         aligned = camera_aligned(image, neighbour)
         diff_cam = _difference(image, aligned)
         noise = float(np.median(diff_cam))
@@ -290,14 +292,14 @@ class GrabCutSegmenter:
         own = blob & (_difference(image, shifted) < 0.5 * diff_cam)
         return blob, own
 
-    def _from_click(self, image, prompt: Prompt, neighbour, r: int) -> np.ndarray:
+    def _from_click(self, image, prompt: Prompt, neighbours, r: int) -> np.ndarray:
         h, w = image.shape[:2]
         positives = [(x, y) for x, y, lab in prompt.points if lab == 1]
         seeds = np.zeros((h, w), np.uint8)
         for x, y in positives:
             _disk(seeds, x, y, r, 1)
         cx, cy = np.mean([p[0] for p in positives]), np.mean([p[1] for p in positives])
-        cue = self._motion_cue(image, neighbour, cx, cy, r) if neighbour is not None else None
+        cue = self._motion_cue(image, neighbours, cx, cy, r) if neighbours else None
         if cue is not None:
             blob, own = cue
             box = _grow(bbox(blob | (seeds > 0)), w, h, 0.05, 2)
@@ -334,7 +336,7 @@ class GrabCutSegmenter:
         return best
 
     # --- tracking --------------------------------------------------------------------------
-    def track(self, feature, image, prior: Segment) -> Segment:
+    def track(self, feature, image, prior: Segment, evidence=None) -> Segment:
         h, w = image.shape[:2]
         box = bbox(prior.mask)
         if box is None:
@@ -349,10 +351,27 @@ class GrabCutSegmenter:
         init[reach] = cv2.GC_PR_BGD
         init[prior.mask] = cv2.GC_PR_FGD
         init[core] = cv2.GC_FGD
+        if evidence is not None and float(evidence[prior.mask].mean()) >= MOTION_SUPPORT:
+            # the subject moves on its own here: what moves near it is subject; what sits
+            # still far from anything moving is background (the subject's insides sit
+            # still in a slow move, but near its moving outline): sure background around
+            # the moved mask, whatever its colour (no creeping into a similar background),
+            # and left to the colours inside it
+            moving = (evidence > 0.5) & (cv2.dilate(prior_u8, _ellipse(4 * band)) > 0)
+            init[moving & (init != cv2.GC_FGD)] = cv2.GC_PR_FGD
+            init[moving & core] = cv2.GC_FGD
+            outline = _filled(cv2.morphologyEx(moving.astype(np.uint8), cv2.MORPH_CLOSE,
+                                               _ellipse(band)))
+            far = cv2.distanceTransform((~outline).astype(np.uint8), cv2.DIST_L2, 3) > 2 * band
+            far &= evidence < 0.05
+            init[far & prior.mask] = cv2.GC_PR_BGD
+            init[far & reach & ~prior.mask] = cv2.GC_BGD
+            reach |= moving
         rect = _grow(bbox(reach), w, h, 0.25)
         if self.models is None:  # no keyframe model yet (should not happen): learn one here
             mask = self._cut(image, init, rect, self.iterations)
         else:
             mask = self._cut(image, init, rect, 1, self.models)
-        mask = _components_touching(mask, core if core.any() else prior.mask)
+        seeds = init == cv2.GC_FGD
+        mask = _components_touching(mask, seeds if seeds.any() else prior.mask)
         return Segment(mask, 1.0)

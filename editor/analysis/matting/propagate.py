@@ -31,6 +31,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from editor.analysis.matting.background import BackgroundModel
+from editor.analysis.matting.colours import SubjectColours
 from editor.analysis.matting.types import Prompt, Segment, Segmenter, bbox, iou
 from editor.core.errors import CutwiseError
 from editor.core.files import atomic_write_bytes
@@ -39,6 +41,7 @@ from editor.core.progress import CancelToken, ProgressCallback, no_progress
 STATE_VERSION = 1
 CHUNK = 24  # frames decoded at once when walking backward
 FLAG_LOST, FLAG_JUMP, FLAG_DRIFT = "lost", "jump", "drift"
+NEIGHBOUR_REACH, NEIGHBOUR_COUNT = 24, 8  # frames a prompted frame's motion cue compares it with
 REDETECT = 5.0  # a re-found subject may match this many times worse than tracking did
 
 
@@ -91,6 +94,17 @@ class FrameSource:
 
     def frame(self, index: int) -> np.ndarray | None:
         return next((img for i, img in self.forward(index, index)), None)
+
+    def neighbours(self, index: int, first: int, last: int, reach: int = NEIGHBOUR_REACH,
+                   count: int = NEIGHBOUR_COUNT) -> list[tuple[int, np.ndarray]]:
+        """``(offset, frame)`` for up to ``count`` frames of ``first..last`` within ``reach``
+        of ``index`` (two or more away, spread evenly), for a motion cue."""
+        lo, hi = max(first, index - reach), min(last, index + reach)
+        frames = [(i - index, image) for i, image in self.forward(lo, hi) if abs(i - index) >= 2]
+        if len(frames) <= count:
+            return frames
+        pick = np.linspace(0, len(frames) - 1, count).round().astype(int)
+        return [frames[i] for i in dict.fromkeys(pick.tolist())]
 
 
 class FlowWarp:
@@ -155,6 +169,42 @@ class FlowWarp:
     def __call__(self, prev_image: np.ndarray, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
         moved, self.last_error = self.locate(prev_image, mask, image)
         return moved
+
+
+def _level(image: np.ndarray) -> float:
+    """The frame's exposure: its median brightness (mostly the background's)."""
+    return float(np.median(image[::4, ::4])) + 1.0
+
+
+def _exposed_like(image: np.ndarray, level: float) -> np.ndarray:
+    """``image`` scaled to the exposure ``level`` (an exposure change mid-shot would
+    otherwise break colour models and matching), unchanged when within 10 %."""
+    gain = level / _level(image)
+    if abs(np.log(gain)) < np.log(1.1):
+        return image
+    return np.clip(image.astype(np.float32) * gain, 0, 255).astype(np.uint8)
+
+
+def _with_evidence(frames, wanted: bool) -> Iterator[tuple[int, np.ndarray, np.ndarray | None]]:
+    """``(index, image, evidence)`` for ``frames``: how surely each pixel moves on its own,
+    from a background model that looks :attr:`BackgroundModel.reach` frames ahead (None
+    when not ``wanted``, or where the model knows too few frames)."""
+    if not wanted:
+        for index, image in frames:
+            yield index, image, None
+        return
+    model, pending = BackgroundModel(), deque()
+
+    def ready():
+        position, index, image = pending.popleft()
+        return index, image, model.foreground(position, (image.shape[1], image.shape[0]))
+
+    for index, image in frames:
+        pending.append((model.push(image), index, image))
+        if len(pending) > model.reach:
+            yield ready()
+    while pending:
+        yield ready()
 
 
 # --- the session -------------------------------------------------------------------------
@@ -272,12 +322,11 @@ class MatteSession:
         for k in keys:
             lo, hi = regions[k]
             prompt = self.prompts[k].scaled(sx, sy)
-            neighbour_index = k + 4 if k + 4 <= hi else max(lo, k - 4)
-            neighbour = source.frame(neighbour_index) if neighbour_index != k else None
+            neighbours = source.neighbours(k, *self.shot)
             for direction, frames in (("forward", source.forward(k, hi)),
                                       ("backward", source.backward(lo, k - 1) if k > lo else iter(()))):
                 steps = self._walk(segmenter, frames, k, prompt if direction == "forward" else None,
-                                   neighbour, converge, cancel, on_warning)
+                                   neighbours, converge, cancel, on_warning)
                 for _ in steps:
                     done += 1
                     if done % 2 == 0 or done == total:
@@ -285,7 +334,7 @@ class MatteSession:
             self.save()
         progress(total, total, "propagated")
 
-    def _walk(self, segmenter: Segmenter, frames, key: int, prompt: Prompt | None, neighbour,
+    def _walk(self, segmenter: Segmenter, frames, key: int, prompt: Prompt | None, neighbours,
               converge: bool, cancel, on_warning) -> Iterator[int]:
         """Segment ``frames`` in order; a backward walk starts from the stored keyframe mask."""
         warp = FlowWarp()
@@ -303,7 +352,9 @@ class MatteSession:
         h, w = self.size[1], self.size[0]
         min_area = max(16, int(0.0004 * h * w))
         batch: deque = deque()
-        iterator = iter(frames)
+        if prompt is not None:
+            self._key_level = None
+        iterator = _with_evidence(frames, getattr(segmenter, "uses_motion", False))
         while True:
             if not batch:
                 chunk = []
@@ -311,18 +362,21 @@ class MatteSession:
                     item = next(iterator, None)
                     if item is None:
                         break
-                    chunk.append(item)
+                    if self._key_level is None:  # the keyframe itself
+                        self._key_level = _level(item[1])
+                    chunk.append((item[0], _exposed_like(item[1], self._key_level), item[2]))
                 if not chunk:
                     return
-                features = segmenter.prepare([img for _, img in chunk])
+                features = segmenter.prepare([img for _, img, _ in chunk])
                 batch.extend(zip(chunk, features))
-            (index, image), feature = batch.popleft()
+            (index, image, evidence), feature = batch.popleft()
             if cancel is not None:
                 cancel.raise_if_cancelled()
             flag = None
             if prompt is not None and index == key:
-                seg = segmenter.from_prompt(feature, image, prompt, neighbour)
+                seg = segmenter.from_prompt(feature, image, prompt, neighbours)
                 self._key_image, self._key_logits = image, seg.logits
+                self._colours = SubjectColours(image, seg.mask) if seg.area >= min_area else None
                 if seg.area < min_area:
                     flag = FLAG_LOST
                 good_area = key_area = seg.area
@@ -334,7 +388,7 @@ class MatteSession:
                     # may restart tracking, not whatever the moved prior now covers
                     seg, flag = moved, FLAG_JUMP
                 else:
-                    seg = segmenter.track(feature, image, moved) if moved.area else moved
+                    seg = segmenter.track(feature, image, moved, evidence) if moved.area else moved
                     flag = _judge(seg, moved, good_area, key_area, min_area)
                     if flag is None and errors and \
                             warp.last_error > REDETECT * float(np.median(errors)) + 1.0:
@@ -344,11 +398,13 @@ class MatteSession:
                 elif good is not None and errors:
                     # lost or jumped (occlusion, whip pan): look for the subject as last seen
                     # well anywhere in the frame, and track from there if it matches as well
-                    # as frame-to-frame tracking did
+                    # as frame-to-frame tracking did; or by its colours (and motion)
                     found, error = warp.locate(good[0], good[1].mask, image, whole=True)
-                    if error <= REDETECT * float(np.median(errors)) + 1.0:
+                    if error > REDETECT * float(np.median(errors)) + 1.0:
+                        found = self._colours.find(image, evidence) if self._colours else None
+                    if found is not None:
                         prior = Segment(found, good[1].score)
-                        again = segmenter.track(feature, image, prior)
+                        again = segmenter.track(feature, image, prior, evidence)
                         if _judge(again, prior, good_area, key_area, min_area) is None:
                             seg, flag = again, None
                 if flag in (FLAG_JUMP, FLAG_DRIFT) and bad_run < 12:
@@ -374,3 +430,5 @@ class MatteSession:
 
     _key_image = None
     _key_logits = None
+    _key_level = None
+    _colours = None  # the prompted subject's colours, to find it again after it was lost

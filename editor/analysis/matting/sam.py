@@ -46,6 +46,7 @@ class SamSegmenter:
 
     name = "sam"
     lower_quality = False
+    uses_motion = False
 
     def __init__(self, model, *, device: str | None = None, batch_size: int | None = None,
                  bf16: bool | None = None, compile: bool = False,
@@ -142,7 +143,7 @@ class SamSegmenter:
                                                mask_input=logits, multimask_output=multimask)
         return masks, scores, low_res
 
-    def from_prompt(self, feature, image, prompt: Prompt, neighbour=None) -> Segment:
+    def from_prompt(self, feature, image, prompt: Prompt, neighbours=()) -> Segment:
         points = np.array([[x, y] for x, y, _ in prompt.points], np.float32) if prompt.points else None
         labels = np.array([lab for _, _, lab in prompt.points], np.int32) if prompt.points else None
         box = np.array(prompt.box, np.float32) if prompt.box is not None else None
@@ -151,7 +152,7 @@ class SamSegmenter:
         best = int(np.argmax(scores))
         return Segment(masks[best], float(scores[best]), low_res[best:best + 1])
 
-    def track(self, feature, image, prior: Segment) -> Segment:
+    def track(self, feature, image, prior: Segment, evidence=None) -> Segment:
         found = bbox(prior.mask)
         if found is None:
             return Segment(np.zeros_like(prior.mask), 0.0)

@@ -60,16 +60,22 @@ class Segmenter(Protocol):
     name: str
     lower_quality: bool
     batch_size: int
+    #: whether :meth:`track` uses the motion evidence (a background model costs time)
+    uses_motion: bool
 
     def prepare(self, images: list[np.ndarray]) -> list[Any]:
         """Per-frame features for a batch (SAM: image embeddings; GrabCut: the image)."""
 
     def from_prompt(self, feature: Any, image: np.ndarray, prompt: Prompt,
-                    neighbour: np.ndarray | None) -> Segment:
-        """The mask the user's prompt asks for (``neighbour``: a nearby frame of the shot)."""
+                    neighbours: list[tuple[int, np.ndarray]]) -> Segment:
+        """The mask the user's prompt asks for (``neighbours``: ``(offset, frame)`` for
+        frames of the shot a little before and after it, for a motion cue)."""
 
-    def track(self, feature: Any, image: np.ndarray, prior: Segment) -> Segment:
-        """The subject on this frame, given last frame's mask moved to this frame."""
+    def track(self, feature: Any, image: np.ndarray, prior: Segment,
+              evidence: np.ndarray | None = None) -> Segment:
+        """The subject on this frame, given last frame's mask moved to this frame
+        (``evidence``: how surely each pixel moves on its own, 0..1, when known; see
+        :mod:`~editor.analysis.matting.background`)."""
 
 
 def bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:

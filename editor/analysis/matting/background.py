@@ -1,0 +1,140 @@
+"""What moves on its own: a motion-compensated background model of a shot, frame by frame.
+
+The frames of a walk through a shot are pushed in walk order (forward or backward). For a
+frame, a handful of frames up to :attr:`BackgroundModel.reach` steps before and after it
+are moved onto its view by the camera's motion (a similarity: pan, zoom, roll, fitted with
+RANSAC to corners tracked between the two frames, starting from the chained frame-to-frame
+motion) and brightness-matched; their per-pixel median is the background as it would look
+without the subject, since a subject that moves is elsewhere in most of them. Where the
+frame differs from that background is the subject (and anything else that moves on its
+own): the whole of it, flat-coloured insides included, not only the edges that frame
+differencing finds.
+
+Memory is bounded: frames are kept at :data:`WORK_WIDTH` pixels and only ``2 * reach + 1``
+of them at a time.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import cv2
+import numpy as np
+
+WORK_WIDTH = 320
+NOISE_FLOOR = 6.0  # gray levels of difference that are never the subject
+FULL = 24.0
+SPREAD = 2.0  # how much the other frames' disagreement discounts a difference  # gray levels above the noise that count as certainly the subject
+
+
+def _gray(image: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+
+
+class BackgroundModel:
+    """Pushed frames in walk order; :meth:`foreground` for any pushed frame still held."""
+
+    def __init__(self, reach: int = 24, samples: int = 8, gap: int = 2, width: int = WORK_WIDTH):
+        #: frames compared are at most ``reach`` and at least ``gap`` positions away
+        self.reach, self.samples, self.gap, self.width = reach, samples, gap, width
+        self.frames: deque[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = deque()
+        self.count = 0  # frames pushed so far; a frame's position is its push number
+
+    def push(self, image: np.ndarray) -> int:
+        """Add the next frame of the walk; returns its position."""
+        h, w = image.shape[:2]
+        scale = min(1.0, self.width / w)
+        small = cv2.resize(image, (max(8, round(w * scale)), max(8, round(h * scale))),
+                           interpolation=cv2.INTER_AREA)
+        gray = _gray(small)
+        camera = np.eye(3)
+        if self.frames:
+            _, prev_small, prev_gray, prev_camera = self.frames[-1]
+            camera = _motion(prev_gray, gray, np.eye(3)) @ prev_camera
+        self.frames.append((self.count, small, gray, camera))
+        while self.frames[0][0] < self.count - 2 * self.reach:
+            self.frames.popleft()
+        self.count += 1
+        return self.count - 1
+
+    def foreground(self, position: int, size: tuple[int, int]) -> np.ndarray | None:
+        """How surely each pixel of the frame at ``position`` is not background (0..1,
+        float32, ``size`` = (width, height)); None when too few other frames are held."""
+        held = {p: (small, gray, camera) for p, small, gray, camera in self.frames}
+        if position not in held:
+            return None
+        small, gray, camera = held[position]
+        near = sorted((p for p in held if self.gap <= abs(p - position) <= self.reach),
+                      key=lambda p: abs(p - position))
+        # evenly spread over what is held, the farthest first (the subject has moved most)
+        pick = np.linspace(len(near) - 1, 0, min(self.samples, len(near))).round().astype(int)
+        others = [near[i] for i in dict.fromkeys(pick.tolist())]
+        if len(others) < 3:
+            return None
+        h, w = gray.shape
+        stack = []
+        for p in others:
+            o_small, o_gray, o_camera = held[p]
+            guess = camera @ np.linalg.inv(o_camera)  # the other frame's pixels onto this one
+            matrix = _motion(o_gray, gray, guess)
+            warped = cv2.warpAffine(o_small, matrix[:2].astype(np.float32), (w, h),
+                                    flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                                    borderValue=(0, 0, 0))
+            covered = cv2.warpAffine(np.full((h, w), 255, np.uint8), matrix[:2].astype(np.float32),
+                                     (w, h), flags=cv2.INTER_NEAREST) > 0
+            if covered.mean() < 0.5:
+                continue
+            level = float(np.median(_gray(warped)[covered])) + 1.0
+            warped = np.clip(warped.astype(np.float32) * ((float(np.median(gray[covered])) + 1.0)
+                                                          / level), 0, 255)
+            warped[~covered] = small[~covered]  # nothing known there: no evidence either way
+            stack.append(warped)
+        if len(stack) < 3:
+            return None
+        stack = np.stack([cv2.GaussianBlur(o, (3, 3), 0) for o in stack])
+        background = np.median(stack, axis=0)
+        # where the other frames disagree among themselves, something moved through them
+        # there (the subject's own path): their median is no background to judge by
+        spread = np.median(np.abs(stack - background).max(axis=3), axis=0)
+        here = cv2.GaussianBlur(small.astype(np.float32), (3, 3), 0)
+        diff = np.abs(here - background).max(axis=2) - SPREAD * spread
+        noise = float(np.median(diff))
+        evidence = np.clip((diff - 2.0 * noise - NOISE_FLOOR) / FULL, 0.0, 1.0)
+        return cv2.resize(evidence, size, interpolation=cv2.INTER_LINEAR)
+
+
+def motion_evidence(image: np.ndarray, neighbours: list[tuple[int, np.ndarray]]) -> np.ndarray | None:
+    """How surely each pixel of ``image`` moves on its own (0..1, its size), judged
+    against ``neighbours``: ``(offset, frame)`` pairs of the same shot a few frames
+    before and after it; None when they are too few."""
+    ordered = sorted([(0, image)] + list(neighbours), key=lambda item: item[0])
+    model = BackgroundModel(reach=len(ordered), samples=len(ordered), gap=1)
+    position = None
+    for offset, frame in ordered:
+        pushed = model.push(frame)
+        if offset == 0 and frame is image:
+            position = pushed
+    return model.foreground(position, (image.shape[1], image.shape[0]))
+
+
+def _motion(src: np.ndarray, dst: np.ndarray, guess: np.ndarray) -> np.ndarray:
+    """3x3 similarity moving ``src``'s pixels onto ``dst``'s, from corners tracked with
+    the flow started at ``guess``; ``guess`` itself when the fit fails."""
+    h, w = src.shape
+    gx, gy = np.meshgrid(np.linspace(0.05, 0.95, 10) * w, np.linspace(0.05, 0.95, 6) * h)
+    grid = np.stack([gx.ravel(), gy.ravel()], 1).astype(np.float32)[:, None]
+    corners = cv2.goodFeaturesToTrack(src, 150, 0.01, 5)
+    points = grid if corners is None else np.concatenate([corners.astype(np.float32), grid])
+    start = cv2.transform(points, guess[:2].astype(np.float32))
+    moved, status, _ = cv2.calcOpticalFlowPyrLK(src, dst, points, start.copy(), winSize=(15, 15),
+                                                maxLevel=3, flags=cv2.OPTFLOW_USE_INITIAL_FLOW)
+    good = status.ravel() == 1
+    if good.sum() < 8:
+        return guess
+    matrix, inliers = cv2.estimateAffinePartial2D(points[good], moved[good], method=cv2.RANSAC,
+                                                  ransacReprojThreshold=1.0)
+    if matrix is None or inliers is None or inliers.sum() < 8:
+        return guess
+    out = np.eye(3)
+    out[:2] = matrix
+    return out
