@@ -24,6 +24,9 @@ from editor.analysis.matting import (
     render,
     to_suggestion,
 )
+from editor.analysis.matting.background import BackgroundModel
+from editor.analysis.matting.colours import SubjectColours
+from editor.analysis.matting.propagate import FrameSource
 from editor.analysis.matting.render import make_writer, read_alpha
 from editor.core.errors import Cancelled, CutwiseError
 from editor.core.model import LANE_MATTING
@@ -51,8 +54,9 @@ def figure_mask(i: int, x0: float = 70, speed: float = 1.0) -> np.ndarray:
 
 
 def make_subject_clip(path, frames: int = 30, *, cut: int | None = None,
-                      absent: range = range(0)) -> list[np.ndarray]:
-    """Write the clip; return the true mask of every frame (empty where absent or after ``cut``)."""
+                      absent: range = range(0), dim_from: int | None = None) -> list[np.ndarray]:
+    """Write the clip; return the true mask of every frame (empty where absent or after
+    ``cut``); from frame ``dim_from`` on, the exposure drops to 30 %."""
     textures = [_texture(1), _texture(2)]
     truth = []
     with av.open(str(path), "w") as out:
@@ -68,6 +72,8 @@ def make_subject_clip(path, frames: int = 30, *, cut: int | None = None,
             img[mask] = (200, 40, 150)
             img[mask & (np.arange(H)[:, None] < 35)] = (240, 200, 60)  # a yellow head
             truth.append(mask)
+            if dim_from is not None and i >= dim_from:
+                img = img * 0.3
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(img.astype(np.uint8)),
                                                format="rgb24")
             frame.pts = i
@@ -141,6 +147,53 @@ def test_lost_subject_is_flagged_and_a_correction_carries_forward(tmp_path):
     # frames 20.. now come from the new keyframe, until they agree with the stored masks
     assert session.frames[20].keyframe == 20 and session.frames[5].keyframe == 0
     assert {f for f, _ in session.flagged} <= set(range(11, 19)), session.flagged
+
+
+def test_an_exposure_step_mid_shot_does_not_lose_the_subject(tmp_path):
+    path = tmp_path / "dim.mp4"
+    truth = make_subject_clip(path, frames=30, dim_from=15)
+    session = matte(path, [click(5)], segmenter=GrabCutSegmenter(), shot=(0, 29),
+                    folder=tmp_path / "s")
+    after = [mask_iou(session.read_mask(i), truth[i]) for i in range(15, 30)]
+    assert min(after) > 0.6 and np.mean(after) > 0.7, after
+
+
+def test_background_model_finds_what_moves_on_its_own(tmp_path):
+    """The camera drifts over a texture; the figure moves on its own: the model finds all
+    of it (its flat-coloured inside too), and nothing of the background."""
+    path = tmp_path / "pan.mp4"
+    truth = make_subject_clip(path, frames=40)
+    model = BackgroundModel()
+    for _, image in FrameSource(path, (W, H)).forward(0, 39):
+        model.push(image)
+    for position in (20, 30):
+        evidence = model.foreground(position, (W, H))
+        mask = truth[position]
+        away = cv2.dilate(mask.astype(np.uint8), np.ones((9, 9), np.uint8)) == 0
+        assert mask_iou(evidence > 0.5, mask) > 0.7
+        assert evidence[mask].mean() > 0.8 and (evidence[away] > 0.5).mean() < 0.01
+    short = BackgroundModel(reach=4)
+    for _, image in FrameSource(path, (W, H)).forward(0, 19):
+        short.push(image)
+    assert short.foreground(0, (W, H)) is None  # no longer held: memory stays bounded
+    assert len(short.frames) == 9
+
+
+def test_a_lost_subject_is_found_again_by_its_colours():
+    """Seen well on one frame, the figure is found elsewhere on another by its colours,
+    not a same-sized blob of another colour; and not at all when it is gone."""
+    first = _texture(1)[10:10 + H, :W].astype(np.uint8)
+    seen = figure_mask(0, x0=40)
+    first[seen] = (200, 40, 150)
+    colours = SubjectColours(first, seen)
+    later = _texture(1)[10:10 + H, 30:30 + W].astype(np.uint8)
+    there, other = figure_mask(0, x0=150), figure_mask(0, x0=90)
+    later[there] = (200, 40, 150)
+    later[other] = (40, 60, 220)
+    found = colours.find(later)
+    assert found is not None and mask_iou(found, there) > 0.7
+    later[there] = _texture(2)[10:10 + H, :W][there]
+    assert colours.find(later) is None
 
 
 def test_propagation_stops_at_the_shot_boundary(tmp_path):

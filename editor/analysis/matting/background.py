@@ -23,8 +23,8 @@ import numpy as np
 
 WORK_WIDTH = 320
 NOISE_FLOOR = 6.0  # gray levels of difference that are never the subject
-FULL = 24.0
-SPREAD = 2.0  # how much the other frames' disagreement discounts a difference  # gray levels above the noise that count as certainly the subject
+FULL = 24.0  # gray levels above the noise that count as certainly the subject
+SPREAD = 2.0  # how much the other frames' disagreement discounts a difference
 
 
 def _gray(image: np.ndarray) -> np.ndarray:
@@ -34,9 +34,9 @@ def _gray(image: np.ndarray) -> np.ndarray:
 class BackgroundModel:
     """Pushed frames in walk order; :meth:`foreground` for any pushed frame still held."""
 
-    def __init__(self, reach: int = 24, samples: int = 8, gap: int = 2, width: int = WORK_WIDTH):
-        #: frames compared are at most ``reach`` and at least ``gap`` positions away
-        self.reach, self.samples, self.gap, self.width = reach, samples, gap, width
+    def __init__(self, reach: int = 24, samples: int = 8, width: int = WORK_WIDTH):
+        #: up to ``samples`` frames at most ``reach`` positions away (and at least 2) are compared
+        self.reach, self.samples, self.width = reach, samples, width
         self.frames: deque[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = deque()
         self.count = 0  # frames pushed so far; a frame's position is its push number
 
@@ -64,7 +64,7 @@ class BackgroundModel:
         if position not in held:
             return None
         small, gray, camera = held[position]
-        near = sorted((p for p in held if self.gap <= abs(p - position) <= self.reach),
+        near = sorted((p for p in held if 2 <= abs(p - position) <= self.reach),
                       key=lambda p: abs(p - position))
         # evenly spread over what is held, the farthest first (the subject has moved most)
         pick = np.linspace(len(near) - 1, 0, min(self.samples, len(near))).round().astype(int)
@@ -101,20 +101,6 @@ class BackgroundModel:
         noise = float(np.median(diff))
         evidence = np.clip((diff - 2.0 * noise - NOISE_FLOOR) / FULL, 0.0, 1.0)
         return cv2.resize(evidence, size, interpolation=cv2.INTER_LINEAR)
-
-
-def motion_evidence(image: np.ndarray, neighbours: list[tuple[int, np.ndarray]]) -> np.ndarray | None:
-    """How surely each pixel of ``image`` moves on its own (0..1, its size), judged
-    against ``neighbours``: ``(offset, frame)`` pairs of the same shot a few frames
-    before and after it; None when they are too few."""
-    ordered = sorted([(0, image)] + list(neighbours), key=lambda item: item[0])
-    model = BackgroundModel(reach=len(ordered), samples=len(ordered), gap=1)
-    position = None
-    for offset, frame in ordered:
-        pushed = model.push(frame)
-        if offset == 0 and frame is image:
-            position = pushed
-    return model.foreground(position, (image.shape[1], image.shape[0]))
 
 
 def _motion(src: np.ndarray, dst: np.ndarray, guess: np.ndarray) -> np.ndarray:

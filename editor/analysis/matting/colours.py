@@ -14,15 +14,18 @@ _BINS, _RANGES = [16, 16, 16], [0, 256, 0, 256, 0, 256]
 
 
 def colour_table(image: np.ndarray, inside: np.ndarray, around: np.ndarray,
-                 background_share: float = 0.6) -> np.ndarray:
+                 background_share: float = 0.6, least: float = 0.0) -> np.ndarray:
     """For each colour bin, how likely a pixel of that colour is the subject's (0..1),
     given a region ``inside`` that holds the subject (plus some background) and a region
-    ``around`` of background only."""
+    ``around`` of background only; 0 for colours that make up less than ``least`` of
+    ``inside``."""
     h_in = cv2.calcHist([image], [0, 1, 2], inside.astype(np.uint8), _BINS, _RANGES)
     h_out = cv2.calcHist([image], [0, 1, 2], around.astype(np.uint8), _BINS, _RANGES)
     h_in /= max(1.0, float(h_in.sum()))
     h_out /= max(1.0, float(h_out.sum()))
-    return np.clip(1.0 - background_share * h_out / np.maximum(h_in, 1e-9), 0.0, 1.0).astype(np.float32)
+    odds = np.clip(1.0 - background_share * h_out / np.maximum(h_in, 1e-9), 0.0, 1.0)
+    odds[h_in <= least] = 0.0
+    return odds.astype(np.float32)
 
 
 def read_table(table: np.ndarray, image: np.ndarray) -> np.ndarray:
@@ -41,7 +44,8 @@ class SubjectColours:
     """Finds a lost subject again by its colours (and its motion, when known)."""
 
     def __init__(self, image: np.ndarray, mask: np.ndarray):
-        self.table = colour_table(image, mask, ~mask, background_share=0.9)
+        # (colours the subject hardly shows, or never, say nothing for it)
+        self.table = colour_table(image, mask, ~mask, background_share=0.9, least=0.002)
         self.size = max(1, int(mask.sum()))
 
     def find(self, image: np.ndarray, evidence: np.ndarray | None = None) -> np.ndarray | None:
