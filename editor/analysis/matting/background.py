@@ -37,7 +37,8 @@ class BackgroundModel:
     def __init__(self, reach: int = 24, samples: int = 8, width: int = WORK_WIDTH):
         #: up to ``samples`` frames at most ``reach`` positions away (and at least 2) are compared
         self.reach, self.samples, self.width = reach, samples, width
-        self.frames: deque[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = deque()
+        # (position, small RGB, its gray, camera transform from the first frame, points to follow)
+        self.frames: deque[tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = deque()
         self.count = 0  # frames pushed so far; a frame's position is its push number
 
     def push(self, image: np.ndarray) -> int:
@@ -47,11 +48,12 @@ class BackgroundModel:
         small = cv2.resize(image, (max(8, round(w * scale)), max(8, round(h * scale))),
                            interpolation=cv2.INTER_AREA)
         gray = _gray(small)
+        points = _points(gray)
         camera = np.eye(3)
         if self.frames:
-            _, prev_small, prev_gray, prev_camera = self.frames[-1]
-            camera = _motion(prev_gray, gray, np.eye(3)) @ prev_camera
-        self.frames.append((self.count, small, gray, camera))
+            _, _, prev_gray, prev_camera, prev_points = self.frames[-1]
+            camera = _motion(prev_gray, prev_points, gray, np.eye(3)) @ prev_camera
+        self.frames.append((self.count, small, gray, camera, points))
         while self.frames[0][0] < self.count - 2 * self.reach:
             self.frames.popleft()
         self.count += 1
@@ -60,10 +62,10 @@ class BackgroundModel:
     def foreground(self, position: int, size: tuple[int, int]) -> np.ndarray | None:
         """How surely each pixel of the frame at ``position`` is not background (0..1,
         float32, ``size`` = (width, height)); None when too few other frames are held."""
-        held = {p: (small, gray, camera) for p, small, gray, camera in self.frames}
+        held = {item[0]: item[1:] for item in self.frames}
         if position not in held:
             return None
-        small, gray, camera = held[position]
+        small, gray, camera, _ = held[position]
         near = sorted((p for p in held if 2 <= abs(p - position) <= self.reach),
                       key=lambda p: abs(p - position))
         # evenly spread over what is held, the farthest first (the subject has moved most)
@@ -74,9 +76,9 @@ class BackgroundModel:
         h, w = gray.shape
         stack = []
         for p in others:
-            o_small, o_gray, o_camera = held[p]
+            o_small, o_gray, o_camera, o_points = held[p]
             guess = camera @ np.linalg.inv(o_camera)  # the other frame's pixels onto this one
-            matrix = _motion(o_gray, gray, guess)
+            matrix = _motion(o_gray, o_points, gray, guess)
             warped = cv2.warpAffine(o_small, matrix[:2].astype(np.float32), (w, h),
                                     flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                                     borderValue=(0, 0, 0))
@@ -84,33 +86,46 @@ class BackgroundModel:
                                      (w, h), flags=cv2.INTER_NEAREST) > 0
             if covered.mean() < 0.5:
                 continue
-            level = float(np.median(_gray(warped)[covered])) + 1.0
-            warped = np.clip(warped.astype(np.float32) * ((float(np.median(gray[covered])) + 1.0)
+            level = float(np.median(_gray(warped)[covered][::7])) + 1.0
+            warped = np.clip(warped.astype(np.float32) * ((float(np.median(gray[covered][::7])) + 1.0)
                                                           / level), 0, 255)
             warped[~covered] = small[~covered]  # nothing known there: no evidence either way
             stack.append(warped)
         if len(stack) < 3:
             return None
-        stack = np.stack([cv2.GaussianBlur(o, (3, 3), 0) for o in stack])
-        background = np.median(stack, axis=0)
+        stack = np.stack([cv2.GaussianBlur(o, (3, 3), 0) for o in stack], axis=-1)
+        background = _median_last(stack)
         # where the other frames disagree among themselves, something moved through them
         # there (the subject's own path): their median is no background to judge by
-        spread = np.median(np.abs(stack - background).max(axis=3), axis=0)
+        spread = _median_last(np.abs(stack - background[..., None]).max(axis=2))
         here = cv2.GaussianBlur(small.astype(np.float32), (3, 3), 0)
         diff = np.abs(here - background).max(axis=2) - SPREAD * spread
-        noise = float(np.median(diff))
+        noise = float(np.median(diff[::3, ::3]))
         evidence = np.clip((diff - 2.0 * noise - NOISE_FLOOR) / FULL, 0.0, 1.0)
         return cv2.resize(evidence, size, interpolation=cv2.INTER_LINEAR)
 
 
-def _motion(src: np.ndarray, dst: np.ndarray, guess: np.ndarray) -> np.ndarray:
-    """3x3 similarity moving ``src``'s pixels onto ``dst``'s, from corners tracked with
-    the flow started at ``guess``; ``guess`` itself when the fit fails."""
-    h, w = src.shape
+def _median_last(values: np.ndarray) -> np.ndarray:
+    """The median along the last axis (a short one: sorting it is faster than
+    ``np.median`` across a leading axis)."""
+    ordered = np.sort(values, axis=-1)
+    n = ordered.shape[-1]
+    return 0.5 * (ordered[..., (n - 1) // 2] + ordered[..., n // 2])
+
+
+def _points(gray: np.ndarray) -> np.ndarray:
+    """Points of a frame to follow: its corners and a regular grid (smooth backgrounds have
+    few corners but still show the camera's motion)."""
+    h, w = gray.shape
     gx, gy = np.meshgrid(np.linspace(0.05, 0.95, 10) * w, np.linspace(0.05, 0.95, 6) * h)
     grid = np.stack([gx.ravel(), gy.ravel()], 1).astype(np.float32)[:, None]
-    corners = cv2.goodFeaturesToTrack(src, 150, 0.01, 5)
-    points = grid if corners is None else np.concatenate([corners.astype(np.float32), grid])
+    corners = cv2.goodFeaturesToTrack(gray, 150, 0.01, 5)
+    return grid if corners is None else np.concatenate([corners.astype(np.float32), grid])
+
+
+def _motion(src: np.ndarray, points: np.ndarray, dst: np.ndarray, guess: np.ndarray) -> np.ndarray:
+    """3x3 similarity moving ``src``'s pixels onto ``dst``'s, from ``src``'s ``points``
+    tracked with the flow started at ``guess``; ``guess`` itself when the fit fails."""
     start = cv2.transform(points, guess[:2].astype(np.float32))
     moved, status, _ = cv2.calcOpticalFlowPyrLK(src, dst, points, start.copy(), winSize=(15, 15),
                                                 maxLevel=3, flags=cv2.OPTFLOW_USE_INITIAL_FLOW)
