@@ -35,7 +35,7 @@ from editor.analysis.matting.types import Prompt, Segment, bbox
 
 _WORK_SIDE = 320  # GrabCut runs on the region of interest scaled to at most this long side
 CUE_GAP = 4  # frames between a clicked frame and the one its motion cue compares it with
-MOTION_SUPPORT = 0.3  # share of the moved mask that must move on its own to trust the motion
+MOTION_SUPPORT = 0.2  # share of the moved mask that must move on its own to trust the motion
 _CONTEXT = 0.4  # the region of interest extends this fraction of the subject's size around it
 
 
