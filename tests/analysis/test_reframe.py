@@ -223,7 +223,7 @@ def test_something_passing_through_an_empty_shot_does_not_move_the_camera():
     assert abs(xs[0] - (W - 102) / 2) <= 1  # centred, not parked where it passed
 
 
-def test_a_blob_that_swallowed_a_neighbour_is_narrowed_around_its_centre():
+def test_a_blob_that_swallowed_a_neighbour_keeps_the_subject_side():
     n = 100
     boxes = np.zeros((n, reframe_signals.MAX_BLOBS, reframe_signals.BLOB_FIELDS), np.float32)
     boxes[:, 0] = _blob(150, 200, 0.02)
@@ -232,6 +232,31 @@ def test_a_blob_that_swallowed_a_neighbour_is_narrowed_around_its_centre():
     signals = Signals(W, H, n, np.arange(n), boxes)
     xs, _, padded, _ = plan(signals, [(0, n - 1)], (102, 180), fps=FPS)
     assert np.all(xs <= 150) and np.all(xs + 102 >= 200) and not padded.any()
+
+
+def test_a_moving_subject_that_merges_with_a_neighbour_stays_in_a_tight_crop():
+    n = 100
+    boxes = np.zeros((n, reframe_signals.MAX_BLOBS, reframe_signals.BLOB_FIELDS), np.float32)
+    left = 60 + 1.2 * np.arange(n)  # a subject 90 px wide in a 102 px crop, walking right
+    for i in range(n):
+        boxes[i, 0] = _blob(left[i], left[i] + 90, 0.02)
+    # for 15 frames a neighbour touching it on the left joins its blob (weight included)
+    for i in range(40, 55):
+        boxes[i, 0] = _blob(left[i] - 80, left[i] + 90, 0.03)
+    signals = Signals(W, H, n, np.arange(n), boxes)
+    xs, _, _, _ = plan(signals, [(0, n - 1)], (102, 180), fps=FPS)
+    assert np.all(xs <= left) and np.all(xs + 102 >= left + 90)
+
+
+@pytest.mark.parametrize("x0, x1, corner", [(18, 100, 0), (W - 100, W - 18, W - 102)])
+def test_a_subject_at_the_pictures_edge_gets_the_crop_against_that_edge(x0, x1, corner):
+    n = 60
+    boxes = np.zeros((n, reframe_signals.MAX_BLOBS, reframe_signals.BLOB_FIELDS), np.float32)
+    # only the part of it that moves is seen, a little inside the edge: it goes on to the edge
+    boxes[:, 0] = _blob(x0, x1, 0.02)
+    signals = Signals(W, H, n, np.arange(n), boxes)
+    xs, _, _, _ = plan(signals, [(0, n - 1)], (102, 180), fps=FPS)
+    assert np.all(xs == corner)
 
 
 @pytest.mark.parametrize("width, share, padded", [

@@ -24,6 +24,7 @@ path on their frames; re-planning with them does not decode again.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -60,6 +61,8 @@ ABSENT_REWARD = 0.3    # of a frame where the subject is not seen (a blob's: its
 MIN_PRESENCE = 0.25    # a shot's subject shows on at least this share of its frames
 FIRM_CONF = 1.0        # confidence from which a box is sure enough to be kept at any cost
 FIRM_JUMP = 0.5        # of the crop: a box this far from its neighbours (per frame) is unsure
+WIDE = 1.5             # an extent this much wider than the subject's usual one took in more
+EDGE = 0.2            # of the crop: a subject this near the picture's edge touches it
 MIN_SCORE = 0.01       # blob mass (share of the frame) that counts as fully confident
 
 
@@ -255,22 +258,25 @@ def _target_intervals(boxes: np.ndarray, user: dict[int, tuple], start: int,
     A frame's subject extent is the union of its candidates' (or, when they cannot fit
     together, the first's) over ``±reach`` frames where that union fits the crop: limbs
     swing out and back, and a frame's blob rarely shows all of the subject at once.
-    The box alone is sure (``firm`` > 0) when it is confident, no wider than usual and
+    An extent much wider than the subject's usual width (it took in a neighbour, or the
+    trail of a fast move) is narrowed to that width (:func:`_rein_wide`), and one near
+    the picture's edge is taken to the edge. The box alone is sure (``firm`` > 0) when
+    it is confident, no wider than usual and
     where its neighbours say it is (a one-frame jump is a detection error; a subject
     moving fast moves on every frame).
     """
     n = len(boxes)
-    a0, a1, mid = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    a0, a1 = np.full(n, np.nan), np.full(n, np.nan)
     conf = np.zeros(n)
     for i in range(n):
         cands = []
         if start + i in user:
             box = user[start + i]
-            cands.append((box, 1.0, (box[axis] + box[axis + 2]) / 2))
+            cands.append((box, 1.0))
         blobs = boxes[i][boxes[i, :, 4] > 0]
         if len(blobs):
             top = blobs[0, 4]
-            cands += [((b[0], b[1], b[2], b[3]), min(1.0, max(0.2, b[4] / MIN_SCORE)), b[5 + axis])
+            cands += [((b[0], b[1], b[2], b[3]), min(1.0, max(0.2, b[4] / MIN_SCORE)))
                       for b in blobs if b[4] >= 0.2 * top]
         if not cands:
             continue
@@ -278,18 +284,14 @@ def _target_intervals(boxes: np.ndarray, user: dict[int, tuple], start: int,
         e1 = max(c[0][axis + 2] for c in cands)
         if e1 - e0 + 2 * MARGIN * crop > crop:  # all of them do not fit: follow the first
             e0, e1 = cands[0][0][axis], cands[0][0][axis + 2]
-        a0[i], a1[i], conf[i], mid[i] = e0, e1, cands[0][1], cands[0][2]
+        a0[i], a1[i], conf[i] = e0, e1, cands[0][1]
     seen = ~np.isnan(a0)
     usable = crop * (1 - 2 * MARGIN)
-    fitting = seen & (a1 - a0 <= usable)
-    if fitting.sum() > 0.5 * seen.sum():
-        # a blob too wide for the crop in a shot whose subject usually fits has taken in
-        # a neighbour or a ghost: keep the subject's usual width around the blob's centre
-        half = float(np.median(a1[fitting] - a0[fitting])) / 2
-        wide = seen & ~fitting & (a1 - a0 > 2.5 * half)
-        a0[wide], a1[wide] = mid[wide] - half, mid[wide] + half
-    else:
-        wide = np.zeros(n, bool)
+    wide = _rein_wide(a0, a1, seen, 2 * reach)
+    # a subject this near the picture's edge may go on past what was seen of it: keep
+    # the crop against that edge (it loses nothing there)
+    a0[seen & (a0 < EDGE * crop)] = 0.0
+    a1[seen & (a1 > size - EDGE * crop)] = size
     firm_lo, firm_hi = a1 - crop, a0.copy()
     firm = np.where(wide | (conf < FIRM_CONF), 0.0, conf)
     middle = np.where(seen, (a0 + a1) / 2, np.nan)
@@ -310,6 +312,31 @@ def _target_intervals(boxes: np.ndarray, user: dict[int, tuple], start: int,
     lo, hi = a1 + margin - crop, a0 - margin
     centre = (a0 + a1) / 2 - crop / 2
     return lo, hi, centre, conf, (firm_lo, firm_hi, firm)
+
+
+def _rein_wide(a0: np.ndarray, a1: np.ndarray, seen: np.ndarray, reach: int) -> np.ndarray:
+    """Narrow, in place, the extents that are much wider than the subject's usual width
+    around them (a blob that took in a neighbour touching the subject, or the trail of
+    a fast move) to that usual width, keeping the edge that is where the subject's
+    edge is on the frames around it. Returns which frames were narrowed."""
+    width = np.where(seen, a1 - a0, np.nan)
+    if not seen.any():
+        return seen.copy()
+    around = np.lib.stride_tricks.sliding_window_view(
+        np.pad(width, reach, constant_values=np.nan), 2 * reach + 1)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows: unseen frames
+        usual = np.nanpercentile(around, 40, axis=1)
+    wide = seen & (width > WIDE * usual)
+    good = np.flatnonzero(seen & ~wide)
+    if not wide.any() or not len(good):
+        return wide
+    frames = np.flatnonzero(wide)
+    ref0, ref1 = np.interp(frames, good, a0[good]), np.interp(frames, good, a1[good])
+    keep_left = np.abs(a0[frames] - ref0) <= np.abs(a1[frames] - ref1)
+    a1[frames] = np.where(keep_left, a0[frames] + usual[frames], a1[frames])
+    a0[frames] = np.where(keep_left, a0[frames], a1[frames] - usual[frames])
+    return wide
 
 
 def _needs_padding(boxes: np.ndarray, user: dict[int, tuple], start: int,
