@@ -289,9 +289,9 @@ def _target_intervals(boxes: np.ndarray, user: dict[int, tuple], start: int,
     usable = crop * (1 - 2 * MARGIN)
     wide = _rein_wide(a0, a1, seen, 2 * reach)
     # a subject this near the picture's edge may go on past what was seen of it: keep
-    # the crop against that edge (it loses nothing there)
-    a0[seen & (a0 < EDGE * crop)] = 0.0
-    a1[seen & (a1 > size - EDGE * crop)] = size
+    # the crop against that edge where it still holds all of the subject
+    a0[seen & (a0 < EDGE * crop) & (a1 <= crop)] = 0.0
+    a1[seen & (a1 > size - EDGE * crop) & (a0 >= size - crop)] = size
     firm_lo, firm_hi = a1 - crop, a0.copy()
     firm = np.where(wide | (conf < FIRM_CONF), 0.0, conf)
     middle = np.where(seen, (a0 + a1) / 2, np.nan)
