@@ -225,6 +225,24 @@ def test_box_prompt(dancer, tmp_path):
     assert mask_iou(session.read_mask(3), truth[3]) > 0.75
 
 
+def test_colour_models_kept_for_tracking_tell_subject_from_background(dancer):
+    from editor.analysis.matting.grabcut import _log_likelihood
+
+    path, truth = dancer
+    image = FrameSource(path, (W, H)).frame(3)
+    segmenter = GrabCutSegmenter()
+    segmenter.from_prompt(None, image, Prompt(3, box=(55, 15, 95, 100)), [])
+    background, subject = segmenter.models
+    pixels = image[:, :, ::-1].astype(np.float64)  # GrabCut's models are in BGR
+    inside = pixels[cv2.erode(truth[3].astype(np.uint8), np.ones((3, 3), np.uint8)) > 0]
+    around = np.zeros((H, W), bool)
+    around[5:110, 40:110] = True
+    around &= ~(cv2.dilate(truth[3].astype(np.uint8), np.ones((7, 7), np.uint8)) > 0)
+    outside = pixels[around]
+    assert np.mean(_log_likelihood(subject, inside) > _log_likelihood(background, inside)) > 0.95
+    assert np.mean(_log_likelihood(background, outside) > _log_likelihood(subject, outside)) > 0.95
+
+
 def test_suggestion_for_the_matting_lane(dancer, tmp_path):
     path, _ = dancer
     session = matte(path, [click(0)], segmenter=GrabCutSegmenter(), shot=(0, 5),

@@ -129,6 +129,22 @@ def _components_touching(fg: np.ndarray, seeds: np.ndarray) -> np.ndarray:
     return np.isin(labels, keep)
 
 
+def _log_likelihood(model: np.ndarray, pixels: np.ndarray) -> np.ndarray:
+    """Log-likelihood of ``pixels`` (N x 3) under a GMM in OpenCV's GrabCut layout."""
+    k = 5
+    weights, means = model[0, :k], model[0, k:4 * k].reshape(k, 3)
+    covs = model[0, 4 * k:].reshape(k, 3, 3)
+    total = np.zeros(len(pixels))
+    for c in range(k):
+        if weights[c] <= 0:
+            continue
+        d = pixels - means[c]
+        inv = np.linalg.inv(covs[c])
+        total += weights[c] * np.exp(-0.5 * np.einsum("ni,ij,nj->n", d, inv, d)) / \
+            np.sqrt(max(np.linalg.det(covs[c]), 1e-12))
+    return np.log(total + 1e-300)
+
+
 def _refit_gmm(model: np.ndarray, image: np.ndarray, where: np.ndarray) -> np.ndarray:
     """``model`` (OpenCV's 5-component GMM layout) re-estimated on ``image[where]``:
     each pixel goes to the nearest component mean, then weights, means and covariances
@@ -196,14 +212,29 @@ class GrabCutSegmenter:
             if models is None:
                 bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
                 cv2.grabCut(crop, labels, None, bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK)
-                self.models = (bgd, fgd)
+                # GrabCut learnt these models before its last cut: learn them again from
+                # the final cut (the background one pixel away from the subject, where
+                # colours blend), so that tracking does not take background colours
+                # for the subject's
+                subject = ((labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)).astype(np.uint8)
+                away = cv2.erode(1 - subject, np.ones((3, 3), np.uint8)) > 0
+                self.models = (_refit_gmm(bgd, crop, away), _refit_gmm(fgd, crop, subject > 0))
             else:
                 sure_bg = labels == cv2.GC_BGD
                 if sure_bg.sum() < 200:
                     sure_bg |= labels == cv2.GC_PR_BGD
                 bgd = _refit_gmm(models[0], crop, sure_bg)
+                band = labels == cv2.GC_PR_BGD
                 cv2.grabCut(crop, labels, None, bgd, models[1].copy(), 1,
                             cv2.GC_EVAL_FREEZE_MODEL)
+                # the mask grows only where the colour says subject, not where the cut's
+                # smoothness drew in background beside it (a halo that creeps frame by frame)
+                grown = band & (labels == cv2.GC_PR_FGD)
+                if grown.any():
+                    pixels = crop[grown].astype(np.float64)
+                    unlike = _log_likelihood(models[1], pixels) <= _log_likelihood(bgd, pixels)
+                    rows, cols = np.nonzero(grown)
+                    labels[rows[unlike], cols[unlike]] = cv2.GC_PR_BGD
         except cv2.error:  # a degenerate colour model (e.g. a flat region): keep the seeds
             pass
         fg = ((labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)).astype(np.float32)
