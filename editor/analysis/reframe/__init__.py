@@ -62,7 +62,7 @@ MIN_PRESENCE = 0.25    # a shot's subject shows on at least this share of its fr
 FIRM_CONF = 1.0        # confidence from which a box is sure enough to be kept at any cost
 FIRM_JUMP = 0.5        # of the crop: a box this far from its neighbours (per frame) is unsure
 WIDE = 1.5             # an extent this much wider than the subject's usual one took in more
-EDGE = 0.2            # of the crop: a subject this near the picture's edge touches it
+EDGE = 0.2             # of the crop: a subject this near the picture's edge touches it
 MIN_SCORE = 0.01       # blob mass (share of the frame) that counts as fully confident
 
 
@@ -261,9 +261,8 @@ def _target_intervals(boxes: np.ndarray, user: dict[int, tuple], start: int,
     An extent much wider than the subject's usual width (it took in a neighbour, or the
     trail of a fast move) is narrowed to that width (:func:`_rein_wide`), and one near
     the picture's edge is taken to the edge. The box alone is sure (``firm`` > 0) when
-    it is confident, no wider than usual and
-    where its neighbours say it is (a one-frame jump is a detection error; a subject
-    moving fast moves on every frame).
+    it is confident, no wider than usual and where its neighbours say it is (a one-frame
+    jump is a detection error; a subject moving fast moves on every frame).
     """
     n = len(boxes)
     a0, a1 = np.full(n, np.nan), np.full(n, np.nan)
