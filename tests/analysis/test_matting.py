@@ -243,6 +243,16 @@ def test_colour_models_kept_for_tracking_tell_subject_from_background(dancer):
     assert np.mean(_log_likelihood(background, outside) > _log_likelihood(subject, outside)) > 0.95
 
 
+def test_colour_likelihood_survives_a_degenerate_model():
+    from editor.analysis.matting.grabcut import _log_likelihood
+
+    model = np.zeros((1, 65))
+    model[0, 0] = 1.0  # one component, all weight, zero covariance (a flat region)
+    model[0, 5:8] = (40, 120, 200)
+    values = _log_likelihood(model, np.array([[40.0, 120, 200], [200, 10, 10]]))
+    assert np.all(np.isfinite(values)) and values[0] > values[1]
+
+
 def test_suggestion_for_the_matting_lane(dancer, tmp_path):
     path, _ = dancer
     session = matte(path, [click(0)], segmenter=GrabCutSegmenter(), shot=(0, 5),

@@ -138,10 +138,12 @@ def _log_likelihood(model: np.ndarray, pixels: np.ndarray) -> np.ndarray:
     for c in range(k):
         if weights[c] <= 0:
             continue
+        cov = covs[c]
+        if np.linalg.det(cov) <= np.finfo(float).eps:  # a flat colour: as OpenCV's GMM does
+            cov = cov + np.eye(3) * 0.01
         d = pixels - means[c]
-        inv = np.linalg.inv(covs[c])
-        total += weights[c] * np.exp(-0.5 * np.einsum("ni,ij,nj->n", d, inv, d)) / \
-            np.sqrt(max(np.linalg.det(covs[c]), 1e-12))
+        total += weights[c] * np.exp(-0.5 * np.einsum("ni,ij,nj->n", d, np.linalg.inv(cov), d)) / \
+            np.sqrt(np.linalg.det(cov))
     return np.log(total + 1e-300)
 
 
