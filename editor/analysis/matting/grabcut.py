@@ -34,7 +34,6 @@ from editor.analysis.matting.colours import colour_odds
 from editor.analysis.matting.types import Prompt, Segment, bbox
 
 _WORK_SIDE = 320  # GrabCut runs on the region of interest scaled to at most this long side
-CUE_GAP = 4  # frames between a clicked frame and the one its motion cue compares it with
 MOTION_SUPPORT = 0.2  # share of the moved mask that must move on its own to trust the motion
 _CONTEXT = 0.4  # the region of interest extends this fraction of the subject's size around it
 
@@ -305,9 +304,7 @@ class GrabCutSegmenter:
         """(changed, own): pixels that moved unlike the camera, and those among them that
         moved like the clicked point; None when the frames give no usable cue."""
         h, w = image.shape[:2]
-        # the nearest frame at least CUE_GAP away, after rather than before
-        neighbour = min(neighbours, key=lambda item: (abs(item[0]) < CUE_GAP, abs(item[0]),
-                                                      item[0] < 0))[1]
+        neighbour = neighbours[0][1]  # the frame FrameSource.neighbours picked for the cue
         aligned = camera_aligned(image, neighbour)
         diff_cam = _difference(image, aligned)
         noise = float(np.median(diff_cam))

@@ -41,7 +41,8 @@ from editor.core.progress import CancelToken, ProgressCallback, no_progress
 STATE_VERSION = 1
 CHUNK = 24  # frames decoded at once when walking backward
 FLAG_LOST, FLAG_JUMP, FLAG_DRIFT = "lost", "jump", "drift"
-NEIGHBOUR_REACH, NEIGHBOUR_COUNT = 24, 8  # frames a prompted frame's motion cue compares it with
+NEIGHBOUR_REACH, NEIGHBOUR_COUNT = 24, 8  # frames a prompted frame's motion cue picks among
+CUE_GAP = 4  # ... the nearest at least this far from it
 REDETECT = 5.0  # a re-found subject may match this many times worse than tracking did
 
 
@@ -97,14 +98,20 @@ class FrameSource:
 
     def neighbours(self, index: int, first: int, last: int, reach: int = NEIGHBOUR_REACH,
                    count: int = NEIGHBOUR_COUNT) -> list[tuple[int, np.ndarray]]:
-        """``(offset, frame)`` for up to ``count`` frames of ``first..last`` within ``reach``
-        of ``index`` (two or more away, spread evenly), for a motion cue."""
-        lo, hi = max(first, index - reach), min(last, index + reach)
-        frames = [(i - index, image) for i, image in self.forward(lo, hi) if abs(i - index) >= 2]
-        if len(frames) <= count:
-            return frames
-        pick = np.linspace(0, len(frames) - 1, count).round().astype(int)
-        return [frames[i] for i in dict.fromkeys(pick.tolist())]
+        """``[(offset, frame)]`` of the frame of ``first..last`` that a motion cue at
+        ``index`` compares with (``[]`` when there is none): of up to ``count`` frames
+        within ``reach`` of it (two or more away, spread evenly), the nearest at least
+        :data:`CUE_GAP` away, after rather than before. Only that frame is decoded."""
+        offsets = [i - index for i in range(max(first, index - reach), min(last, index + reach) + 1)
+                   if abs(i - index) >= 2]
+        if len(offsets) > count:
+            pick = np.linspace(0, len(offsets) - 1, count).round().astype(int)
+            offsets = [offsets[i] for i in dict.fromkeys(pick.tolist())]
+        if not offsets:
+            return []
+        offset = min(offsets, key=lambda o: (abs(o) < CUE_GAP, abs(o), o < 0))
+        image = self.frame(index + offset)
+        return [] if image is None else [(offset, image)]
 
 
 class FlowWarp:

@@ -69,7 +69,7 @@ class Segmenter(Protocol):
     def from_prompt(self, feature: Any, image: np.ndarray, prompt: Prompt,
                     neighbours: list[tuple[int, np.ndarray]]) -> Segment:
         """The mask the user's prompt asks for (``neighbours``: ``(offset, frame)`` for
-        frames of the shot a little before and after it, for a motion cue)."""
+        a frame of the shot a little after or before it, for a motion cue)."""
 
     def track(self, feature: Any, image: np.ndarray, prior: Segment,
               evidence: np.ndarray | None = None) -> Segment:
