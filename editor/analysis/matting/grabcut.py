@@ -9,20 +9,23 @@ no GPU.
   their colour is much more frequent inside the box than around it (histogram odds):
   a thin subject covers a small part of its box, and a box-wide start would teach the
   subject's model mostly background.
-- A click: a motion cue finds the box. Nearby frames of the shot, aligned to this one by
-  the camera's motion, give the background without the subject
-  (:mod:`~editor.analysis.matting.background`); what differs from it moves on its own, and
-  the moving region touching the click is the box and the likely subject. Without
-  motion, rectangles of growing size around the click are tried and the first whose
-  cut-out stays inside is kept.
-- Tracking: the colour models learnt on the prompted frame are kept (the subject's model
-  is never refitted from a drifting mask; the background's is refitted each frame on sure
-  background). The previous mask, moved to this frame, gives the seeds: its eroded core
-  is sure subject, the mask itself probable subject, a band around it probable
-  background, the rest of the region of interest sure background. Where the subject
-  moves on its own, the same motion evidence corrects the seeds: what moves near it is
-  probable subject, and what sits still far from anything moving is background, however
-  alike its colours (a mask would otherwise creep into a similar background).
+- A click: a motion cue finds the box. A nearby frame of the shot is aligned to this one
+  by the camera's motion (a similarity fitted to tracked corners, or the median dense
+  flow); what still differs moved on its own, and the changed region touching the click
+  is the box. Pixels that the clicked point's own shift explains better than the
+  camera's are likely subject. Without motion, rectangles of growing size around the
+  click are tried and the first whose cut-out stays inside is kept.
+- Tracking: the colour models learnt from the prompted frame's final cut are kept (the
+  subject's model is never refitted from a drifting mask; the background's is refitted
+  each frame on sure background), and a tracked mask grows only where the subject's
+  model explains a pixel better than the background's. The previous mask, moved to this
+  frame, gives the seeds: its eroded core is sure subject, the mask itself probable
+  subject, a band around it probable background, the rest of the region of interest sure
+  background. Where the subject moves on its own, motion evidence from a background
+  model of the shot (:mod:`~editor.analysis.matting.background`) corrects the seeds:
+  what moves near it is probable subject, and what sits still far from anything moving
+  is background, however alike its colours (a mask would otherwise creep into a similar
+  background).
 """
 
 from __future__ import annotations
@@ -137,12 +140,13 @@ def _log_likelihood(model: np.ndarray, pixels: np.ndarray) -> np.ndarray:
     for c in range(k):
         if weights[c] <= 0:
             continue
-        cov = covs[c]
-        if np.linalg.det(cov) <= np.finfo(float).eps:  # a flat colour: as OpenCV's GMM does
+        cov, det = covs[c], np.linalg.det(covs[c])
+        if det <= np.finfo(float).eps:  # a flat colour: regularised as OpenCV's GMM does
             cov = cov + np.eye(3) * 0.01
+            det = np.linalg.det(cov)
         d = pixels - means[c]
         total += weights[c] * np.exp(-0.5 * np.einsum("ni,ij,nj->n", d, np.linalg.inv(cov), d)) / \
-            np.sqrt(np.linalg.det(cov))
+            np.sqrt(det)
     return np.log(total + 1e-300)
 
 
