@@ -242,3 +242,46 @@ def test_embedding_cache_keeps_a_few_frames(tiny_sam):
     assert cache.get(1, img) is first
     cache.get(2, img)
     assert list(cache._items) == [2]
+
+
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+
+
+@pytest.mark.gpu
+@needs_cuda
+def test_cuda_bf16_batched_encoder_agrees_with_the_cpu(tiny_sam, tmp_path):
+    images = [np.asarray(np.random.default_rng(i).integers(0, 255, (108, 192, 3)), np.uint8)
+              for i in range(4)]
+    reference = SamSegmenter(tiny_sam, device="cpu", batch_size=1).prepare(images)
+    seg = SamSegmenter(tiny_sam, device="cuda", batch_size=4)
+    assert seg.bf16 and seg.name == "sam (cuda, bf16)"
+    for a, b in zip(seg.prepare(images), reference):
+        cosine = torch.nn.functional.cosine_similarity(a["features"].cpu().flatten(),
+                                                       b["features"].flatten(), dim=0)
+        assert cosine > 0.99
+    path = tmp_path / "clip.mp4"
+    make_subject_clip(path, frames=6)
+    session = matte(path, [Prompt(0, [(70, 50, 1)])], segmenter=seg, shot=(0, 5),
+                    folder=tmp_path / "s")
+    assert sorted(session.frames) == list(range(6)) and session.backend == "sam (cuda, bf16)"
+
+
+@pytest.mark.gpu
+@needs_cuda
+def test_a_real_cuda_out_of_memory_halves_the_batch(tiny_sam):
+    """GPU memory capped at 1.5 GB: a batch of 32 frames cannot be encoded at once."""
+    images = [np.full((108, 192, 3), 7 * i, np.uint8) for i in range(32)]
+    notes = []
+    seg = SamSegmenter(tiny_sam, device="cuda", batch_size=32, bf16=False,
+                       on_warning=notes.append)
+    total = torch.cuda.get_device_properties(0).total_memory
+    torch.cuda.empty_cache()
+    torch.cuda.set_per_process_memory_fraction(1.5 * 2**30 / total)
+    try:
+        out = seg.prepare(images)
+    finally:
+        torch.cuda.set_per_process_memory_fraction(1.0)
+    assert len(out) == 32 and seg.device == "cuda" and 1 <= seg.batch_size < 32
+    assert notes and notes[0].startswith("GPU out of memory: encoder batch lowered to 16")
+    reference = SamSegmenter(tiny_sam, device="cuda", batch_size=1, bf16=False).prepare(images[-1:])
+    torch.testing.assert_close(out[-1]["features"], reference[0]["features"], rtol=1e-3, atol=1e-3)

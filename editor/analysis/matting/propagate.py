@@ -25,6 +25,7 @@ import json
 import os
 from collections import deque
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +37,7 @@ from editor.analysis.matting.colours import SubjectColours
 from editor.analysis.matting.types import Prompt, Segment, Segmenter, bbox, iou
 from editor.core.errors import CutwiseError
 from editor.core.files import atomic_write_bytes
+from editor.core.pipeline import WriteBehind, prefetch
 from editor.core.progress import CancelToken, ProgressCallback, no_progress
 
 STATE_VERSION = 1
@@ -62,7 +64,8 @@ def _judge(seg: Segment, moved: Segment, good_area: int, key_area: int,
 # --- frames ------------------------------------------------------------------------------
 
 class FrameSource:
-    """Decoded frames of one file at the analysis size, forward or backward, by index."""
+    """Decoded frames of one file at the analysis size, forward or backward, by index
+    (decoded a few frames ahead, in a thread of their own)."""
 
     def __init__(self, path: str | os.PathLike, size: tuple[int, int],
                  cancel: CancelToken | None = None):
@@ -77,13 +80,15 @@ class FrameSource:
         if first > last or first >= len(self.times):
             return
         start = self.times[first] if first > 0 else None
-        for frame in iter_frames(self.path, width=self.size[0], height=self.size[1],
-                                 start_s=start, cancel=self.cancel):
-            if frame.index < first:
-                continue
-            if frame.index > last:
-                break
-            yield frame.index, frame.image
+        frames = prefetch(iter_frames(self.path, width=self.size[0], height=self.size[1],
+                                      start_s=start, cancel=self.cancel))
+        with closing(frames):
+            for frame in frames:
+                if frame.index < first:
+                    continue
+                if frame.index > last:
+                    break
+                yield frame.index, frame.image
 
     def backward(self, first: int, last: int) -> Iterator[tuple[int, np.ndarray]]:
         end = last
@@ -287,6 +292,17 @@ class MatteSession:
         _, data = cv2.imencode(".png", mask.astype(np.uint8) * 255)
         atomic_write_bytes(self.mask_path(frame), data.tobytes())
 
+    def _walk(self, *args) -> Iterator[int]:
+        """:meth:`_track_frames`, with the masks written in threads while it goes on; all
+        are on disk when the walk ends."""
+        output = WriteBehind()
+        try:
+            yield from self._track_frames(output, *args)
+        except BaseException:
+            output.abort()
+            raise
+        output.close()
+
     @property
     def flagged(self) -> list[tuple[int, str]]:
         return [(f, i.flag) for f, i in sorted(self.frames.items()) if i.flag]
@@ -341,8 +357,9 @@ class MatteSession:
             self.save()
         progress(total, total, "propagated")
 
-    def _walk(self, segmenter: Segmenter, frames, key: int, prompt: Prompt | None, neighbours,
-              converge: bool, cancel, on_warning) -> Iterator[int]:
+    def _track_frames(self, output: WriteBehind, segmenter: Segmenter, frames, key: int,
+                      prompt: Prompt | None, neighbours, converge: bool, cancel,
+                      on_warning) -> Iterator[int]:
         """Segment ``frames`` in order; a backward walk starts from the stored keyframe mask."""
         warp = FlowWarp()
         prev_img, prev_seg, good_area, key_area, agree, bad_run = None, None, 0, 0, 0, 0
@@ -428,7 +445,7 @@ class MatteSession:
                 same = old is not None and info is not None and not info.flag and \
                     iou(old, seg.mask) >= 0.97
                 agree = agree + 1 if same else 0
-            self._write_mask(index, seg.mask)
+            output.submit(self._write_mask, index, seg.mask)
             self.frames[index] = FrameInfo(seg.area, key, flag, float(seg.score))
             prev_img, prev_seg = image, seg
             yield index

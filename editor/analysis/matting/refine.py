@@ -11,6 +11,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from editor.analysis.matting.types import bbox
+
 
 def _box(img: np.ndarray, r: int) -> np.ndarray:
     return cv2.boxFilter(img, -1, (2 * r + 1, 2 * r + 1), borderType=cv2.BORDER_REFLECT)
@@ -35,15 +37,43 @@ def trimap(mask: np.ndarray, band: int) -> tuple[np.ndarray, np.ndarray]:
     return inner, outer & ~inner
 
 
+def _around(box: tuple[int, int, int, int], pad: int, shape: tuple[int, int]) -> tuple[slice, slice]:
+    """(rows, cols) of ``box`` grown by ``pad``, clipped to ``shape``; on even pixels (start
+    and, short of the frame's edge, length) so that a half-size pass samples the same grid
+    as over the whole frame."""
+    x0, y0, x1, y1 = box
+
+    def span(lo: int, hi: int, size: int) -> slice:
+        lo = max(0, lo - pad) // 2 * 2
+        hi = min(size, hi + pad)
+        return slice(lo, min(size, hi + (hi - lo) % 2))
+
+    return span(y0, y1, shape[0]), span(x0, x1, shape[1])
+
+
 def soft_alpha(image: np.ndarray, mask: np.ndarray, *, band: int | None = None,
                eps: float = 1e-3) -> np.ndarray:
-    """A float32 alpha (0..1) for ``image`` (RGB uint8) from a boolean ``mask`` of its size."""
+    """A float32 alpha (0..1) for ``image`` (RGB uint8) from a boolean ``mask`` of its size.
+
+    Only the subject's surroundings are computed (every filter here reaches less than
+    the margin kept around the mask); the rest of the frame is exactly 0.
+    """
     h, w = mask.shape
-    if not mask.any():
-        return np.zeros((h, w), np.float32)
+    alpha = np.zeros((h, w), np.float32)
+    box = bbox(mask)
+    if box is None:
+        return alpha
     band = band or max(2, round(min(h, w) / 180))
-    sure, unknown = trimap(mask, band)
     small = 2 if min(h, w) >= 720 else 1  # the fast guided filter: coefficients at half size
+    rows, cols = _around(box, 4 * band + 8, (h, w))
+    alpha[rows, cols] = _soft_alpha_near(image[rows, cols], mask[rows, cols], band, eps, small)
+    return alpha
+
+
+def _soft_alpha_near(image: np.ndarray, mask: np.ndarray, band: int, eps: float,
+                     small: int) -> np.ndarray:
+    h, w = mask.shape
+    sure, unknown = trimap(mask, band)
     guide = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
     src = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), band / 2)
     if small > 1:
@@ -59,8 +89,7 @@ def soft_alpha(image: np.ndarray, mask: np.ndarray, *, band: int | None = None,
         filtered = a * guide + b
     else:
         filtered = guided_filter(guide, src, band, eps)
-    alpha = np.where(unknown, np.clip(filtered, 0.0, 1.0), sure.astype(np.float32))
-    return alpha.astype(np.float32)
+    return np.where(unknown, np.clip(filtered, 0.0, 1.0), sure.astype(np.float32))
 
 
 class TemporalSmoother:
@@ -75,19 +104,35 @@ class TemporalSmoother:
         self.strength = strength
         self.noise = noise
         self._prev_alpha: np.ndarray | None = None
-        self._prev_gray: np.ndarray | None = None
-
-    def reset(self) -> None:
-        self._prev_alpha = self._prev_gray = None
+        self._prev_image: np.ndarray | None = None
 
     def __call__(self, image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-        gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
-        gray = cv2.GaussianBlur(gray, (5, 5), 0)
-        out = alpha
-        if self._prev_alpha is not None and self._prev_alpha.shape == alpha.shape:
-            change = np.abs(gray - self._prev_gray)
-            keep = self.strength * np.exp(-change / self.noise)
-            out = (1 - keep) * alpha + keep * self._prev_alpha
-            out[(alpha == 0) & (self._prev_alpha < 0.02)] = 0.0  # keep the background clean
-        self._prev_alpha, self._prev_gray = out, gray
+        """The smoothed alpha; only where this or the last alpha is non-zero is computed."""
+        prev_alpha, prev_image = self._prev_alpha, self._prev_image
+        self._prev_alpha, self._prev_image = alpha, image
+        if prev_alpha is None or prev_alpha.shape != alpha.shape:
+            return alpha
+        boxes = [b for b in (bbox(alpha > 0), bbox(prev_alpha > 0)) if b is not None]
+        if not boxes:
+            return alpha
+        box = (min(b[0] for b in boxes), min(b[1] for b in boxes),
+               max(b[2] for b in boxes), max(b[3] for b in boxes))
+        rows, cols = _around(box, 0, alpha.shape)
+        outer_rows, outer_cols = _around(box, 4, alpha.shape)  # the blur sees real neighbours
+        inner = (slice(rows.start - outer_rows.start, rows.stop - outer_rows.start),
+                 slice(cols.start - outer_cols.start, cols.stop - outer_cols.start))
+        gray, prev_gray = (self._gray(img[outer_rows, outer_cols])[inner]
+                           for img in (image, prev_image))
+        new, old = alpha[rows, cols], prev_alpha[rows, cols]
+        keep = self.strength * np.exp(-np.abs(gray - prev_gray) / self.noise)
+        blended = (1 - keep) * new + keep * old
+        blended[(new == 0) & (old < 0.02)] = 0.0  # keep the background clean
+        out = alpha.copy()
+        out[rows, cols] = blended
+        self._prev_alpha = out
         return out
+
+    @staticmethod
+    def _gray(image: np.ndarray) -> np.ndarray:
+        gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
+        return cv2.GaussianBlur(gray, (5, 5), 0)

@@ -22,6 +22,7 @@ import numpy as np
 from editor.analysis.matting.propagate import MatteSession
 from editor.analysis.matting.refine import TemporalSmoother, soft_alpha
 from editor.core.errors import CutwiseError
+from editor.core.pipeline import WriteBehind, prefetch
 from editor.core.progress import CancelToken, ProgressCallback, no_progress
 
 FORMATS = ("png", "prores", "webm", "matte")
@@ -29,6 +30,8 @@ SUFFIX = {"prores": ".mov", "webm": ".webm", "matte": ".mp4"}
 
 
 class _Writer:
+    ordered = True  # frames must reach write() in order (a video); False: any order
+
     def write(self, index: int, rgb: np.ndarray, alpha: np.ndarray) -> None: ...
     def close(self) -> None: ...
     def abort(self) -> None: ...
@@ -37,15 +40,15 @@ class _Writer:
 class PngWriter(_Writer):
     """A folder of ``frame_%06d.png`` RGBA files named by 0-based source frame index."""
 
+    ordered = False
+
     def __init__(self, out: Path):
         self.out = Path(out)
         self.out.parent.mkdir(parents=True, exist_ok=True)
         self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.", dir=self.out.parent))
 
     def write(self, index, rgb, alpha):
-        bgra = np.dstack([rgb[:, :, ::-1], alpha])
-        cv2.imwrite(str(self.tmp / f"frame_{index:06d}.png"), bgra,
-                    [cv2.IMWRITE_PNG_COMPRESSION, 1])
+        write_png(self.tmp / f"frame_{index:06d}.png", np.dstack([rgb[:, :, ::-1], alpha]))
 
     def close(self):
         if self.out.exists():
@@ -86,6 +89,7 @@ class VideoWriter(_Writer):
             self.stream = self.container.add_stream(codec, rate=rate)
             self.stream.width, self.stream.height, self.stream.pix_fmt = w, h, pix
             self.stream.codec_context.time_base = 1 / rate
+            self.stream.codec_context.thread_type = "AUTO"  # frame threads: ProRes scales
             self.stream.options = options
         except BaseException:
             self.abort()
@@ -115,6 +119,12 @@ class VideoWriter(_Writer):
         except Exception:
             pass
         self.tmp.unlink(missing_ok=True)
+
+
+def write_png(path: Path, image: np.ndarray) -> None:
+    """A fast-compressed PNG; a failed write (full disk) raises instead of passing."""
+    if not cv2.imwrite(str(path), image, [cv2.IMWRITE_PNG_COMPRESSION, 1]):
+        raise CutwiseError(f"Could not write {path} (is the disk full?).", path=str(path))
 
 
 def _container_format(out: Path, kind: str) -> str | None:
@@ -147,7 +157,11 @@ def make_writer(fmt: str, out: str | os.PathLike, rate, size: tuple[int, int]) -
 def render(session: MatteSession, writers: list[_Writer] = (), *, smooth: float = 0.6,
            progress: ProgressCallback = no_progress, cancel: CancelToken | None = None) -> Path:
     """Soft alpha for every frame of the session's shot, fed to ``writers``; returns the
-    alpha folder. Frames without a mask get an empty alpha."""
+    alpha folder. Frames without a mask get an empty alpha.
+
+    Decoding runs ahead in one thread and the writing (the alpha PNGs, each writer)
+    behind in others, so the three overlap with the edge refinement.
+    """
     from editor.media.decode import iter_frames
 
     start, end = session.shot
@@ -159,9 +173,11 @@ def render(session: MatteSession, writers: list[_Writer] = (), *, smooth: float 
     tmp_alpha = Path(tempfile.mkdtemp(prefix=".alpha.", dir=session.folder))
     smoother = TemporalSmoother(strength=smooth)
     total = end - start + 1
+    output = WriteBehind()
+    frames = prefetch(iter_frames(session.path, start_s=times[start] if times else None,
+                                  cancel=cancel))
     try:
-        for frame in iter_frames(session.path, start_s=times[start] if times else None,
-                                 cancel=cancel):
+        for frame in frames:
             if frame.index < start:
                 continue
             if frame.index > end:
@@ -179,15 +195,18 @@ def render(session: MatteSession, writers: list[_Writer] = (), *, smooth: float 
                                       interpolation=cv2.INTER_LINEAR) > 0.5
                 alpha = soft_alpha(rgb, mask)
             alpha = smoother(rgb, alpha) if smooth > 0 else alpha
-            alpha8 = np.clip(alpha * 255 + 0.5, 0, 255).astype(np.uint8)
-            cv2.imwrite(str(tmp_alpha / f"{frame.index:06d}.png"), alpha8,
-                        [cv2.IMWRITE_PNG_COMPRESSION, 1])
+            alpha8 = cv2.convertScaleAbs(alpha, alpha=255.0)
+            output.submit(write_png, tmp_alpha / f"{frame.index:06d}.png", alpha8)
             for writer in writers:
-                writer.write(frame.index, rgb, alpha8)
+                output.submit(writer.write, frame.index, rgb, alpha8, ordered=writer.ordered)
             progress(frame.index - start + 1, total, "refining edges and writing")
+        frames.close()
+        output.close()
         for writer in writers:
             writer.close()
     except BaseException:
+        frames.close()
+        output.abort()
         for writer in writers:
             writer.abort()
         shutil.rmtree(tmp_alpha, ignore_errors=True)
