@@ -1,0 +1,81 @@
+"""Read-ahead and write-behind threads: order, errors, early stops, bounded memory."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from editor.core.pipeline import WriteBehind, prefetch
+
+
+def test_prefetch_yields_everything_in_order_from_another_thread():
+    seen_threads = set()
+
+    def produce():
+        for i in range(50):
+            seen_threads.add(threading.current_thread().name)
+            yield i
+
+    assert list(prefetch(produce(), depth=3)) == list(range(50))
+    assert seen_threads == {"prefetch"}
+
+
+def test_prefetch_raises_the_producers_error_where_it_happened():
+    def produce():
+        yield 1
+        yield 2
+        raise ValueError("corrupt packet")
+
+    got = []
+    with pytest.raises(ValueError, match="corrupt packet"):
+        for item in prefetch(produce()):
+            got.append(item)
+    assert got == [1, 2]
+
+
+def test_stopping_early_stops_and_closes_the_producer():
+    produced, closed = [], threading.Event()
+
+    def produce():
+        try:
+            for i in range(10_000):
+                produced.append(i)
+                yield i
+        finally:
+            closed.set()
+
+    items = prefetch(produce(), depth=2)
+    assert next(items) == 0
+    items.close()
+    assert closed.is_set()
+    assert len(produced) <= 5  # it stayed within its depth, not the whole 10 000
+
+
+def test_write_behind_keeps_ordered_calls_in_order_and_bounds_the_backlog():
+    order, running = [], []
+
+    def slow(i):
+        running.append(i)
+        time.sleep(0.002)
+        order.append(i)
+
+    out = WriteBehind(depth=4)
+    for i in range(30):
+        out.submit(slow, i, ordered=True)
+        assert i - len(order) <= 5  # never more than depth (+ the one running) waiting
+    out.close()
+    assert order == list(range(30))
+
+
+def test_write_behind_reports_the_first_error_on_close():
+    def fail(i):
+        if i == 3:
+            raise OSError("No space left on device")
+
+    out = WriteBehind(depth=100)
+    for i in range(6):
+        out.submit(fail, i)
+    with pytest.raises(OSError, match="No space left"):
+        out.close()
