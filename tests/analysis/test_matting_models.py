@@ -285,3 +285,24 @@ def test_a_real_cuda_out_of_memory_halves_the_batch(tiny_sam):
     assert notes and notes[0].startswith("GPU out of memory: encoder batch lowered to 16")
     reference = SamSegmenter(tiny_sam, device="cuda", batch_size=1, bf16=False).prepare(images[-1:])
     torch.testing.assert_close(out[-1]["features"], reference[0]["features"], rtol=1e-3, atol=1e-3)
+
+
+def test_fused_attention_gives_the_encoders_own_result():
+    from segment_anything.build_sam import _build_sam
+
+    from editor.analysis.matting.sam import use_fused_attention
+
+    torch.manual_seed(1)
+    model = _build_sam(encoder_embed_dim=64, encoder_depth=2, encoder_num_heads=2,
+                       encoder_global_attn_indexes=[1], checkpoint=None).eval()
+    with torch.no_grad():  # trained position tables are not zero: make them count here
+        for name, param in model.image_encoder.named_parameters():
+            if "rel_pos" in name:
+                param.normal_(0, 0.5)
+    image = torch.randn(2, 3, 1024, 1024)
+    with torch.inference_mode():
+        reference = model.image_encoder(image)
+        use_fused_attention(model)
+        fused = model.image_encoder(image)
+    assert not torch.equal(fused, reference)  # another code path ...
+    torch.testing.assert_close(fused, reference, rtol=1e-4, atol=1e-4)  # ... same features

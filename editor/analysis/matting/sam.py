@@ -41,6 +41,48 @@ def out_of_memory_types():
     return tuple(k for k in kinds if k is not None)
 
 
+def use_fused_attention(model) -> None:
+    """Run the image encoder's attention through ``torch.nn.functional.scaled_dot_product_attention``.
+
+    segment-anything builds each attention map in full (the softmax in float32 under
+    autocast) and re-indexes its relative-position tables on every call, a host-side
+    index that waits for the GPU. Here the tables are indexed once per input size and
+    added as the fused kernel's bias, as segment-anything-fast does: the same result
+    (to rounding), less memory, no stall.
+    """
+    import types
+
+    from segment_anything.modeling.image_encoder import Attention
+
+    for module in model.image_encoder.modules():
+        if isinstance(module, Attention) and not hasattr(module, "rel_tables"):
+            module.rel_tables = {}
+            module.forward = types.MethodType(_fused_attention_forward, module)
+
+
+def _fused_attention_forward(self, x):
+    import torch
+    import torch.nn.functional as F
+    from segment_anything.modeling.image_encoder import get_rel_pos
+
+    b, h, w, _ = x.shape
+    heads = self.num_heads
+    q, k, v = self.qkv(x).reshape(b, h * w, 3, heads, -1).permute(2, 0, 3, 1, 4).unbind(0)
+    bias = None
+    if self.use_rel_pos:
+        key = (h, w, self.rel_pos_h.device)
+        if key not in self.rel_tables:
+            self.rel_tables[key] = (get_rel_pos(h, h, self.rel_pos_h).detach(),
+                                    get_rel_pos(w, w, self.rel_pos_w).detach())
+        table_h, table_w = self.rel_tables[key]
+        r_q = q.reshape(b * heads, h, w, -1)
+        rel_h = torch.einsum("bhwc,hkc->bhwk", r_q, table_h.to(r_q.dtype))
+        rel_w = torch.einsum("bhwc,wkc->bhwk", r_q, table_w.to(r_q.dtype))
+        bias = (rel_h[:, :, :, :, None] + rel_w[:, :, :, None, :]).reshape(b, heads, h * w, h * w)
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+    return self.proj(out.reshape(b, heads, h, w, -1).permute(0, 2, 3, 1, 4).reshape(b, h, w, -1))
+
+
 class SamSegmenter:
     """A loaded SAM (``segment_anything.modeling.Sam``) driven frame by frame."""
 
@@ -56,6 +98,7 @@ class SamSegmenter:
 
         self.device = select_device(device)
         self.model = model.to(self.device).eval()
+        use_fused_attention(self.model)
         self.bf16 = (self.device == "cuda") if bf16 is None else bf16
         self.batch_size = batch_size or (8 if self.device == "cuda" else 1)
         self.warn = on_warning or (lambda message: None)
