@@ -125,7 +125,10 @@ def main() -> int:
 
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     size = tuple(int(v) for v in args.size.split("x"))
-    rows = []
+    report = {"device": device, "gpu": torch.cuda.get_device_name(0) if device == "cuda" else None,
+              "machine": f"{platform.machine()}, {os.cpu_count()} CPU threads, "
+              f"CPython {platform.python_version()}, torch {torch.__version__}",
+              "size": args.size, "floor_fps_vit_b": FLOOR_FPS, "rows": []}
     with tempfile.TemporaryDirectory() as tmp:
         clips = {}
         for n in sorted(set(args.frames)):
@@ -145,24 +148,21 @@ def main() -> int:
                                 row = {"frames": n, "error": f"{type(exc).__name__}: {exc}"}
                             row.update(model=name, dtype=dtype, batch=batch, device=device,
                                        compile=compiled)
-                            rows.append(row)
+                            report["rows"].append(row)
                             print(json.dumps(row), flush=True)
-            del model
-            if device == "cuda":
-                torch.cuda.empty_cache()
-    gpu = torch.cuda.get_device_name(0) if device == "cuda" else None
-    report = {"device": device, "gpu": gpu, "machine": f"{platform.machine()}, "
-              f"{os.cpu_count()} CPU threads, CPython {platform.python_version()}, "
-              f"torch {torch.__version__}", "size": args.size, "floor_fps_vit_b": FLOOR_FPS,
-              "rows": rows}
-    md = markdown(report)
-    print(md)
-    if args.out:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
-        out.with_suffix(".md").write_text(md)
+                            if args.out:  # after every row: a run stopped early keeps its rows
+                                write_report(report, Path(args.out))
+                del model
+                if device == "cuda":
+                    torch.cuda.empty_cache()
+    print(markdown(report))
     return 0
+
+
+def write_report(report: dict, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps(report, indent=2) + "\n")
+    out.with_suffix(".md").write_text(markdown(report))
 
 
 def markdown(report: dict) -> str:
