@@ -21,6 +21,8 @@ from collections import deque
 import cv2
 import numpy as np
 
+from editor.analysis.camera_motion import fit_similarity, tracking_points
+
 WORK_WIDTH = 320
 NOISE_FLOOR = 6.0  # gray levels of difference that are never the subject
 FULL = 24.0  # gray levels above the noise that count as certainly the subject
@@ -114,28 +116,13 @@ def _median_last(values: np.ndarray) -> np.ndarray:
 
 
 def _points(gray: np.ndarray) -> np.ndarray:
-    """Points of a frame to follow: its corners and a regular grid (smooth backgrounds have
-    few corners but still show the camera's motion)."""
-    h, w = gray.shape
-    gx, gy = np.meshgrid(np.linspace(0.05, 0.95, 10) * w, np.linspace(0.05, 0.95, 6) * h)
-    grid = np.stack([gx.ravel(), gy.ravel()], 1).astype(np.float32)[:, None]
-    corners = cv2.goodFeaturesToTrack(gray, 150, 0.01, 5)
-    return grid if corners is None else np.concatenate([corners.astype(np.float32), grid])
+    """Points of a frame to follow: its corners and a 10×6 grid."""
+    return tracking_points(gray, corners=150, spacing=5, columns=10, rows=6, inset=(0.05, 0.05))
 
 
 def _motion(src: np.ndarray, points: np.ndarray, dst: np.ndarray, guess: np.ndarray) -> np.ndarray:
     """3x3 similarity moving ``src``'s pixels onto ``dst``'s, from ``src``'s ``points``
     tracked with the flow started at ``guess``; ``guess`` itself when the fit fails."""
-    start = cv2.transform(points, guess[:2].astype(np.float32))
-    moved, status, _ = cv2.calcOpticalFlowPyrLK(src, dst, points, start.copy(), winSize=(15, 15),
-                                                maxLevel=3, flags=cv2.OPTFLOW_USE_INITIAL_FLOW)
-    good = status.ravel() == 1
-    if good.sum() < 8:
-        return guess
-    matrix, inliers = cv2.estimateAffinePartial2D(points[good], moved[good], method=cv2.RANSAC,
-                                                  ransacReprojThreshold=1.0)
-    if matrix is None or inliers is None or inliers.sum() < 8:
-        return guess
-    out = np.eye(3)
-    out[:2] = matrix
-    return out
+    found = fit_similarity(src, dst, points, guess=guess, levels=3, threshold=1.0,
+                           least_inliers=8)
+    return guess if found is None else found

@@ -33,6 +33,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from editor.analysis.camera_motion import fit_similarity, tracking_points
 from editor.core.progress import CancelToken, ProgressCallback, no_progress
 from editor.media._av import WarningCallback
 from editor.media.decode import iter_frames
@@ -141,31 +142,19 @@ class MotionSaliency:
         self._last = None
 
     def _points(self, image: np.ndarray) -> np.ndarray:
-        """Points to follow: corners away from where the subject was seen (corners on it
-        would make the camera follow it), and a regular 8×5 grid (smooth backgrounds,
-        sky, walls, bokeh, have few corners but still show the camera's motion)."""
+        """Points to follow, corners away from where the subject was seen (corners on it
+        would make the camera follow it)."""
         mask = 255 - cv2.dilate((self.heat > 0.3).astype(np.uint8) * 255,
                                 np.ones((15, 15), np.uint8))
-        h, w = image.shape
-        gx, gy = np.meshgrid(np.linspace(0.06, 0.94, 8) * w, np.linspace(0.08, 0.92, 5) * h)
-        grid = np.stack([gx.ravel(), gy.ravel()], 1).astype(np.float32)[:, None]
-        corners = cv2.goodFeaturesToTrack(image, 60, 0.01, 6, mask=mask)
-        return grid if corners is None else np.concatenate([corners, grid])
+        return tracking_points(image, corners=60, spacing=6, columns=8, rows=5,
+                               inset=(0.06, 0.08), mask=mask)
 
     def _camera_step(self, prev: np.ndarray, cur: np.ndarray) -> np.ndarray:
         """3x3 transform taking ``prev``'s pixels to where they are in ``cur``."""
-        step = np.eye(3)
-        points = self._points(prev.astype(np.uint8))
-        moved, status, _ = cv2.calcOpticalFlowPyrLK(prev.astype(np.uint8), cur.astype(np.uint8),
-                                                    points, None, winSize=(15, 15), maxLevel=2)
-        good = status.ravel() == 1
-        if good.sum() < 8:
-            return step
-        matrix, _ = cv2.estimateAffinePartial2D(points[good], moved[good], method=cv2.RANSAC,
-                                                ransacReprojThreshold=1.5)
-        if matrix is not None:
-            step[:2] = matrix
-        return step
+        prev = prev.astype(np.uint8)
+        step = fit_similarity(prev, cur.astype(np.uint8), self._points(prev), levels=2,
+                              threshold=1.5)
+        return np.eye(3) if step is None else step
 
     @staticmethod
     def _outside(aligned: np.ndarray) -> np.ndarray:

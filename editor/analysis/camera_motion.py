@@ -1,0 +1,47 @@
+"""The camera's motion between two frames: points worth following, and a similarity (pan,
+zoom, roll) fitted with RANSAC to where sparse Lucas-Kanade flow takes them, so that a
+subject moving on its own is an outlier rather than part of the fit. Shared by the
+reframe engine's motion saliency and the matting engine's background model."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def tracking_points(gray: np.ndarray, *, corners: int, spacing: int, columns: int, rows: int,
+                    inset: tuple[float, float], mask: np.ndarray | None = None) -> np.ndarray:
+    """Up to ``corners`` Shi-Tomasi corners of a uint8 ``gray`` frame (``spacing`` px apart,
+    where ``mask`` allows), then a regular ``columns`` × ``rows`` grid ``inset`` (x, y, as
+    shares of the frame) from its edges: smooth backgrounds (sky, walls, bokeh) have few
+    corners but still show the camera's motion. float32 ``[N, 1, 2]``."""
+    h, w = gray.shape
+    gx, gy = np.meshgrid(np.linspace(inset[0], 1 - inset[0], columns) * w,
+                         np.linspace(inset[1], 1 - inset[1], rows) * h)
+    grid = np.stack([gx.ravel(), gy.ravel()], 1).astype(np.float32)[:, None]
+    found = cv2.goodFeaturesToTrack(gray, corners, 0.01, spacing, mask=mask)
+    return grid if found is None else np.concatenate([found.astype(np.float32), grid])
+
+
+def fit_similarity(src: np.ndarray, dst: np.ndarray, points: np.ndarray, *,
+                   guess: np.ndarray | None = None, levels: int = 3, threshold: float = 1.0,
+                   least_inliers: int = 0) -> np.ndarray | None:
+    """3x3 similarity taking ``src``'s pixels (uint8 gray) to where they are in ``dst``,
+    from ``src``'s ``points``; the flow starts at ``guess`` (3x3) when given. None when
+    fewer than 8 points are followed or fewer than ``least_inliers`` agree."""
+    start, flags = None, 0
+    if guess is not None:
+        start = cv2.transform(points, guess[:2].astype(np.float32))
+        flags = cv2.OPTFLOW_USE_INITIAL_FLOW
+    moved, status, _ = cv2.calcOpticalFlowPyrLK(src, dst, points, start, winSize=(15, 15),
+                                                maxLevel=levels, flags=flags)
+    good = status.ravel() == 1
+    if good.sum() < 8:
+        return None
+    matrix, inliers = cv2.estimateAffinePartial2D(points[good], moved[good], method=cv2.RANSAC,
+                                                  ransacReprojThreshold=threshold)
+    if matrix is None or inliers is None or inliers.sum() < least_inliers:
+        return None
+    out = np.eye(3)
+    out[:2] = matrix
+    return out
