@@ -1,4 +1,5 @@
-"""Overlap the stages of a frame loop: read ahead in one thread, write behind in others.
+"""Overlap the stages of a frame loop: read ahead in one thread, compute frames that do not
+depend on each other in a pool, write behind in others.
 
 Decoding (PyAV), OpenCV, numpy and the encoders release the GIL, so a loop that decodes,
 computes and writes runs its stages side by side when each has a thread of its own.
@@ -64,6 +65,28 @@ def prefetch(items: Iterable, depth: int = 4) -> Iterator:
     finally:
         stop.set()
         thread.join()
+
+
+def ordered_map(fn: Callable, items: Iterable, workers: int | None = None) -> Iterator:
+    """``fn(item)`` for each of ``items``, computed by a pool of threads a few items ahead
+    and yielded in the items' order.
+
+    An exception raised by ``fn`` reaches the consumer where that item's result would
+    have; when the consumer stops early, the items not yet started are dropped.
+    """
+    workers = workers or min(6, os.cpu_count() or 1)
+    pending: deque[Future] = deque()
+    with ThreadPoolExecutor(workers, thread_name_prefix="map") as pool:
+        try:
+            for item in items:
+                pending.append(pool.submit(fn, item))
+                if len(pending) > workers + 1:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
 
 
 class WriteBehind:

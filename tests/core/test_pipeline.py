@@ -1,4 +1,4 @@
-"""Read-ahead and write-behind threads: order, errors, early stops, bounded memory."""
+"""Read-ahead, pooled and write-behind threads: order, errors, early stops, bounded memory."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from editor.core.pipeline import WriteBehind, prefetch
+from editor.core.pipeline import WriteBehind, ordered_map, prefetch
 
 
 def test_prefetch_yields_everything_in_order_from_another_thread():
@@ -79,3 +79,41 @@ def test_write_behind_reports_the_first_error_on_close():
         out.submit(fail, i)
     with pytest.raises(OSError, match="No space left"):
         out.close()
+
+
+def test_ordered_map_computes_in_several_threads_and_yields_in_order():
+    threads = set()
+
+    def slow_square(i):
+        threads.add(threading.current_thread().name)
+        time.sleep(0.02 if i % 3 == 0 else 0.001)  # later items finish first
+        return i * i
+
+    assert list(ordered_map(slow_square, range(30), workers=3)) == [i * i for i in range(30)]
+    assert len(threads) > 1 and all(name.startswith("map") for name in threads)
+
+
+def test_ordered_map_raises_where_the_failing_item_stands():
+    def check(i):
+        if i == 4:
+            raise ValueError("bad frame 4")
+        return i
+
+    got = []
+    with pytest.raises(ValueError, match="bad frame 4"):
+        for value in ordered_map(check, range(10), workers=2):
+            got.append(value)
+    assert got == [0, 1, 2, 3]
+
+
+def test_ordered_map_stopped_early_starts_no_more_than_a_few_items_ahead():
+    started = []
+
+    def work(i):
+        started.append(i)
+        return i
+
+    results = ordered_map(work, range(1000), workers=2)
+    assert [next(results) for _ in range(5)] == [0, 1, 2, 3, 4]
+    results.close()
+    assert len(started) <= 5 + 2 + 2

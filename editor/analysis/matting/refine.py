@@ -97,19 +97,20 @@ class TemporalSmoother:
 
     Where the pixel barely changed since the last frame (camera and subject still), the
     alpha is pulled towards the previous frame's; where it moved, the new alpha wins, so
-    motion is not smeared. Keeps one frame of state.
+    motion is not smeared. Keeps one frame of state. Frames come as :meth:`gray` of the
+    picture, which does not depend on the previous frame (a pool can make it ahead).
     """
 
     def __init__(self, strength: float = 0.6, noise: float = 6.0):
         self.strength = strength
         self.noise = noise
         self._prev_alpha: np.ndarray | None = None
-        self._prev_image: np.ndarray | None = None
+        self._prev_gray: np.ndarray | None = None
 
-    def __call__(self, image: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    def __call__(self, gray: np.ndarray, alpha: np.ndarray) -> np.ndarray:
         """The smoothed alpha; only where this or the last alpha is non-zero is computed."""
-        prev_alpha, prev_image = self._prev_alpha, self._prev_image
-        self._prev_alpha, self._prev_image = alpha, image
+        prev_alpha, prev_gray = self._prev_alpha, self._prev_gray
+        self._prev_alpha, self._prev_gray = alpha, gray
         if prev_alpha is None or prev_alpha.shape != alpha.shape:
             return alpha
         boxes = [b for b in (bbox(alpha > 0), bbox(prev_alpha > 0)) if b is not None]
@@ -118,14 +119,10 @@ class TemporalSmoother:
         box = (min(b[0] for b in boxes), min(b[1] for b in boxes),
                max(b[2] for b in boxes), max(b[3] for b in boxes))
         rows, cols = _around(box, 0, alpha.shape)
-        outer_rows, outer_cols = _around(box, 4, alpha.shape)  # the blur sees real neighbours
-        inner = (slice(rows.start - outer_rows.start, rows.stop - outer_rows.start),
-                 slice(cols.start - outer_cols.start, cols.stop - outer_cols.start))
-        gray, prev_gray = (self._gray(img[outer_rows, outer_cols])[inner]
-                           for img in (image, prev_image))
         new, old = alpha[rows, cols], prev_alpha[rows, cols]
-        keep = self.strength * np.exp(-np.abs(gray - prev_gray) / self.noise)
-        blended = (1 - keep) * new + keep * old
+        change = cv2.absdiff(gray[rows, cols], prev_gray[rows, cols])
+        keep = self.strength * np.exp(change * (-1.0 / self.noise))
+        blended = new + keep * (old - new)
         blended[(new == 0) & (old < 0.02)] = 0.0  # keep the background clean
         out = alpha.copy()
         out[rows, cols] = blended
@@ -133,6 +130,7 @@ class TemporalSmoother:
         return out
 
     @staticmethod
-    def _gray(image: np.ndarray) -> np.ndarray:
+    def gray(image: np.ndarray) -> np.ndarray:
+        """The picture as the smoother compares it: gray, float32, lightly blurred."""
         gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32)
         return cv2.GaussianBlur(gray, (5, 5), 0)

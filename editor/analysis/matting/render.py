@@ -22,7 +22,7 @@ import numpy as np
 from editor.analysis.matting.propagate import MatteSession
 from editor.analysis.matting.refine import TemporalSmoother, soft_alpha
 from editor.core.errors import CutwiseError
-from editor.core.pipeline import WriteBehind, prefetch
+from editor.core.pipeline import WriteBehind, ordered_map, prefetch
 from editor.core.progress import CancelToken, ProgressCallback, no_progress
 
 FORMATS = ("png", "prores", "webm", "matte")
@@ -48,7 +48,8 @@ class PngWriter(_Writer):
         self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.", dir=self.out.parent))
 
     def write(self, index, rgb, alpha):
-        write_png(self.tmp / f"frame_{index:06d}.png", np.dstack([rgb[:, :, ::-1], alpha]))
+        write_png(self.tmp / f"frame_{index:06d}.png",
+                  cv2.merge([rgb[:, :, 2], rgb[:, :, 1], rgb[:, :, 0], alpha]))
 
     def close(self):
         if self.out.exists():
@@ -97,8 +98,10 @@ class VideoWriter(_Writer):
         self.count = 0
 
     def write(self, index, rgb, alpha):
-        data = alpha if self.source_format == "gray" else np.dstack([rgb, alpha])
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(data), format=self.source_format)
+        data = alpha if self.source_format == "gray" else \
+            cv2.merge([rgb[:, :, 0], rgb[:, :, 1], rgb[:, :, 2], alpha])
+        frame = av.VideoFrame.from_numpy_buffer(np.ascontiguousarray(data),
+                                                format=self.source_format)
         frame = frame.reformat(format=self.stream.pix_fmt)
         frame.pts = self.count
         self.count += 1
@@ -159,8 +162,9 @@ def render(session: MatteSession, writers: list[_Writer] = (), *, smooth: float 
     """Soft alpha for every frame of the session's shot, fed to ``writers``; returns the
     alpha folder. Frames without a mask get an empty alpha.
 
-    Decoding runs ahead in one thread and the writing (the alpha PNGs, each writer)
-    behind in others, so the three overlap with the edge refinement.
+    Decoding runs ahead in one thread, the edge refinement of several frames at once in a
+    pool, the temporal smoothing in order, and the writing (the alpha PNGs, each writer)
+    behind in other threads.
     """
     from editor.media.decode import iter_frames
 
@@ -174,38 +178,48 @@ def render(session: MatteSession, writers: list[_Writer] = (), *, smooth: float 
     smoother = TemporalSmoother(strength=smooth)
     total = end - start + 1
     output = WriteBehind()
-    frames = prefetch(iter_frames(session.path, start_s=times[start] if times else None,
-                                  cancel=cancel))
-    try:
-        for frame in frames:
-            if frame.index < start:
-                continue
+    decoded = prefetch(iter_frames(session.path, start_s=times[start] if times else None,
+                                   cancel=cancel))
+
+    def shot_frames():
+        for frame in decoded:
             if frame.index > end:
                 break
+            if frame.index >= start:
+                yield frame
+
+    def edges(frame):  # what does not depend on other frames, in a pool
+        rgb = frame.image
+        h, w = rgb.shape[:2]
+        mask = session.read_mask(frame.index)
+        if mask is None:
+            alpha = np.zeros((h, w), np.float32)
+        else:
+            if mask.shape != (h, w):
+                mask = cv2.resize(mask.astype(np.float32), (w, h),
+                                  interpolation=cv2.INTER_LINEAR) > 0.5
+            alpha = soft_alpha(rgb, mask)
+        return frame.index, rgb, alpha, TemporalSmoother.gray(rgb) if smooth > 0 else None
+
+    refined = ordered_map(edges, shot_frames())
+    try:
+        for index, rgb, alpha, gray in refined:
             if cancel is not None:
                 cancel.raise_if_cancelled()
-            rgb = frame.image
-            h, w = rgb.shape[:2]
-            mask = session.read_mask(frame.index)
-            if mask is None:
-                alpha = np.zeros((h, w), np.float32)
-            else:
-                if mask.shape != (h, w):
-                    mask = cv2.resize(mask.astype(np.float32), (w, h),
-                                      interpolation=cv2.INTER_LINEAR) > 0.5
-                alpha = soft_alpha(rgb, mask)
-            alpha = smoother(rgb, alpha) if smooth > 0 else alpha
+            alpha = smoother(gray, alpha) if smooth > 0 else alpha
             alpha8 = cv2.convertScaleAbs(alpha, alpha=255.0)
-            output.submit(write_png, tmp_alpha / f"{frame.index:06d}.png", alpha8)
+            output.submit(write_png, tmp_alpha / f"{index:06d}.png", alpha8)
             for writer in writers:
-                output.submit(writer.write, frame.index, rgb, alpha8, ordered=writer.ordered)
-            progress(frame.index - start + 1, total, "refining edges and writing")
-        frames.close()
+                output.submit(writer.write, index, rgb, alpha8, ordered=writer.ordered)
+            progress(index - start + 1, total, "refining edges and writing")
+        refined.close()
+        decoded.close()
         output.close()
         for writer in writers:
             writer.close()
     except BaseException:
-        frames.close()
+        refined.close()
+        decoded.close()
         output.abort()
         for writer in writers:
             writer.abort()
