@@ -37,22 +37,28 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
-def _common_options() -> argparse.ArgumentParser:
+def _common_options(default=False) -> argparse.ArgumentParser:
+    """``--json``, ``--quiet``, ``--debug``: before or after the command's name. The
+    command's copies default to argparse.SUPPRESS, so that they do not reset what was
+    given before the name (``cutwise --json shots FILE``)."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--json", action="store_true", help="print results as JSON on stdout")
-    common.add_argument("-q", "--quiet", action="store_true", help="no progress bars on stderr")
-    common.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    common.add_argument("--json", action="store_true", default=default,
+                        help="print results as JSON on stdout")
+    common.add_argument("-q", "--quiet", action="store_true", default=default,
+                        help="no progress bars on stderr")
+    common.add_argument("--debug", action="store_true", default=default,
+                        help="show tracebacks for errors")
     return common
 
 
 def build_parser() -> argparse.ArgumentParser:
     from editor.cli import demo, export, highlights, matte, models, probe, reframe, shots
 
-    common = _common_options()
-    parser = _Parser(prog="cutwise", parents=[common],
+    parser = _Parser(prog="cutwise", parents=[_common_options()],
                      description="Cutwise: AI-assisted video editing, headless.")
     parser.add_argument("--version", action="version", version=f"cutwise {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    common = _common_options(default=argparse.SUPPRESS)
     for module in (probe, shots, highlights, demo, export, matte, models, reframe):
         module.register(subparsers, common)
     return parser

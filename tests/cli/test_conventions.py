@@ -1,5 +1,6 @@
 """The CLI's shared conventions: one-line errors with exit 2, --debug, --version."""
 
+import json
 import subprocess
 import sys
 
@@ -41,3 +42,23 @@ def test_bad_input_is_one_line_and_debug_adds_traceback(tmp_path):
     assert "Traceback" not in result.stderr
     result = run_cli("probe", str(missing), "--debug")
     assert result.returncode == 2 and "Traceback" in result.stderr
+
+
+@pytest.mark.parametrize("argv", [
+    ["--json", "probe", "{clip}"],
+    ["probe", "{clip}", "--json"],
+    ["-q", "--json", "shots", "{clip}"],
+    ["shots", "-q", "{clip}", "--json"],
+])
+def test_common_options_work_before_or_after_the_command(capsys, basic_clip, argv):
+    assert main([a.format(clip=basic_clip.path) for a in argv]) == 0
+    out = capsys.readouterr().out
+    assert json.loads(out)["path"] == str(basic_clip.path)
+
+
+def test_without_json_the_output_is_text(capsys, basic_clip):
+    assert main(["-q", "shots", str(basic_clip.path)]) == 0
+    out = capsys.readouterr().out
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(out)
+    assert "shots" in out
