@@ -10,6 +10,25 @@ from pathlib import Path
 from editor.core.errors import CutwiseError
 
 
+def _current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
+def usual_permissions(path: str | os.PathLike, folder: bool = False) -> None:
+    """Give a file (0600) or folder (0700) made by :mod:`tempfile` the permissions a
+    plain ``open()`` or ``mkdir()`` would have had (0666 / 0777 less the umask), before
+    it is renamed into place: a saved project or an export is readable as usual."""
+    try:
+        os.chmod(path, (0o777 if folder else 0o666) & ~_UMASK)
+    except OSError:
+        pass  # a file system without modes (FAT, some network shares)
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` via a temp file in the same folder, fsync, rename.
 
@@ -24,6 +43,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        usual_permissions(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -294,6 +294,9 @@ def test_png_sequence_is_rgba_named_by_frame_index(short_session, tmp_path):
     assert bgra.shape == (H, W, 4)
     assert mask_iou(bgra[:, :, 3] >= 128, truth[4]) > 0.8
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp left
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    assert out.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777  # not tempfile's 0700
 
 
 def test_prores_4444_carries_alpha(short_session, tmp_path):
@@ -305,6 +308,8 @@ def test_prores_4444_carries_alpha(short_session, tmp_path):
     assert frames[0].format.name.startswith("yuva444p")  # 4444 with an alpha plane
     rgba = frames[4].to_ndarray(format="rgba")
     assert mask_iou(rgba[:, :, 3] >= 128, truth[4]) > 0.8
+    (tmp_path / "plain").write_bytes(b"")
+    assert out.stat().st_mode & 0o777 == (tmp_path / "plain").stat().st_mode & 0o777
 
 
 def test_webm_vp9_carries_alpha(short_session, tmp_path):

@@ -41,6 +41,17 @@ def test_save_load_round_trip(project, tmp_path):
     assert data["project"]["assets"][0]["frame_rate"] == "30000/1001"
 
 
+def test_saved_project_has_the_permissions_of_a_plain_file(project, tmp_path):
+    old = os.umask(0o022)
+    try:
+        pf.save(project, tmp_path / "p.cutwise")  # via a 0600 temp file, renamed
+        (tmp_path / "plain").write_text("x")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "p.cutwise").stat().st_mode & 0o777 == \
+        (tmp_path / "plain").stat().st_mode & 0o777
+
+
 def test_moved_project_folder_finds_its_media(project, tmp_path):
     pf.save(project, tmp_path / "p.cutwise")
     moved = tmp_path.parent / (tmp_path.name + "-moved")

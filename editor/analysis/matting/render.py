@@ -22,6 +22,7 @@ import numpy as np
 from editor.analysis.matting.propagate import MatteSession
 from editor.analysis.matting.refine import TemporalSmoother, soft_alpha
 from editor.core.errors import CutwiseError
+from editor.core.files import usual_permissions
 from editor.core.pipeline import WriteBehind, ordered_map, prefetch
 from editor.core.progress import CancelToken, ProgressCallback, no_progress
 
@@ -54,6 +55,7 @@ class PngWriter(_Writer):
     def close(self):
         if self.out.exists():
             shutil.rmtree(self.out) if self.out.is_dir() else self.out.unlink()
+        usual_permissions(self.tmp, folder=True)
         os.replace(self.tmp, self.out)
 
     def abort(self):
@@ -114,6 +116,7 @@ class VideoWriter(_Writer):
         except BaseException:
             self.abort()
             raise
+        usual_permissions(self.tmp)
         os.replace(self.tmp, self.out)
 
     def abort(self):
