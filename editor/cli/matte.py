@@ -130,7 +130,7 @@ def _check_output(out: Path, fmt: str, overwrite: bool) -> None:
 
 def run(args) -> int:
     from editor.analysis.matting import (apply_corrections, check_prompts, make_segmenter,
-                                         matte, render)
+                                         matte_and_render, render)
     from editor.analysis.matting.render import make_writer
     from editor.core.cache import AnalysisCache
     from editor.media.probe import probe
@@ -185,16 +185,19 @@ def run(args) -> int:
     corrected = None
     with tempfile.TemporaryDirectory(prefix="cutwise-matte-") as tmp:
         folder = Path(args.session or args.keep or tmp)
-        with ProgressBar(args, "matte") as progress:
-            if session is not None:
-                corrected = apply_corrections(session, prompts, segmenter, progress=progress)
-            else:
-                session = matte(args.file, prompts, segmenter=segmenter, shot=shot,
-                                folder=folder, cache=cache, progress=progress, on_warning=warn)
         size = (info.video.display_width, info.video.display_height)
-        writer = make_writer(args.format, out, info.video.frame_rate, size)
-        with ProgressBar(args, "export") as progress:
-            render(session, [writer], smooth=args.smooth, progress=progress)
+        if session is not None:
+            with ProgressBar(args, "matte") as progress:
+                corrected = apply_corrections(session, prompts, segmenter, progress=progress)
+            writer = make_writer(args.format, out, info.video.frame_rate, size)
+            with ProgressBar(args, "export") as progress:
+                render(session, [writer], smooth=args.smooth, progress=progress)
+        else:  # the export follows the propagation
+            writer = make_writer(args.format, out, info.video.frame_rate, size)
+            with ProgressBar(args, "matte") as progress:
+                session = matte_and_render(args.file, prompts, [writer], segmenter=segmenter,
+                                           smooth=args.smooth, shot=shot, folder=folder,
+                                           cache=cache, progress=progress, on_warning=warn)
     result = {"input": args.file, "output": str(out), "format": args.format,
               "frames": list(session.shot), "backend": session.backend,
               "lower_quality": session.lower_quality,

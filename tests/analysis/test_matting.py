@@ -21,6 +21,7 @@ from editor.analysis.matting import (
     correct,
     find_shot,
     matte,
+    matte_and_render,
     render,
     to_suggestion,
 )
@@ -348,6 +349,56 @@ def test_cancelled_export_leaves_nothing(short_session, tmp_path):
                progress=progress, cancel=token)
     assert list(tmp_path.iterdir()) == []
     assert read_alpha(session, 0) is not None or not session.alpha_dir.exists()
+
+
+
+def test_an_export_that_follows_the_propagation_gives_the_same_matte(dancer, tmp_path):
+    path, truth = dancer
+    both = Prompt(12, [(82, 50, 1), (82, 25, 1)])  # mid-shot: 0-11 wait for the backward walk
+    reports = []
+    streamed = matte_and_render(path, [both], [make_writer("png", tmp_path / "a", FPS, (W, H))],
+                                segmenter=GrabCutSegmenter(), shot=(0, 29), folder=tmp_path / "s",
+                                progress=lambda done, total, message="": reports.append((done, total)))
+    apart = matte(path, [both], segmenter=GrabCutSegmenter(), shot=(0, 29), folder=tmp_path / "t")
+    render(apart, [make_writer("png", tmp_path / "b", FPS, (W, H))])
+    assert sorted(streamed.frames) == list(range(30))
+    for i in range(30):
+        a = cv2.imread(str(tmp_path / "a" / f"frame_{i:06d}.png"), cv2.IMREAD_UNCHANGED)
+        b = cv2.imread(str(tmp_path / "b" / f"frame_{i:06d}.png"), cv2.IMREAD_UNCHANGED)
+        assert mask_iou(a[:, :, 3] >= 128, b[:, :, 3] >= 128) > 0.97, i
+        assert mask_iou(a[:, :, 3] >= 128, truth[i]) > 0.75, i
+    done = [d for d, _ in reports]
+    assert done == sorted(done) and reports[-1][0] == reports[-1][1] == 60  # both halves
+
+
+def test_a_cancelled_streamed_export_leaves_nothing_and_stops_the_propagation(dancer, tmp_path):
+    import threading
+
+    path, _ = dancer
+    token = CancelToken()
+    out = tmp_path / "out"
+    out.mkdir()
+
+    def progress(done, total, message=""):
+        if done >= 10:
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        matte_and_render(path, [click(0)], [make_writer("prores", out / "m.mov", FPS, (W, H))],
+                         segmenter=GrabCutSegmenter(), shot=(0, 29), folder=tmp_path / "s",
+                         progress=progress, cancel=token)
+    assert list(out.iterdir()) == []
+    assert not [t for t in threading.enumerate() if t.name == "propagate"]
+
+
+def test_a_bad_prompt_for_a_streamed_export_leaves_no_temp_file(dancer, tmp_path):
+    path, _ = dancer
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(CutwiseError, match="outside the video"):
+        matte_and_render(path, [click(40)], [make_writer("prores", out / "m.mov", FPS, (W, H))],
+                         segmenter=GrabCutSegmenter(), shot=(0, 29), folder=tmp_path / "s")
+    assert list(out.iterdir()) == []
 
 
 def _scene(shift_bg: int, shift_fig: int) -> tuple[np.ndarray, np.ndarray]:

@@ -19,11 +19,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from pathlib import Path
 
 from editor.analysis.matting.grabcut import GrabCutSegmenter
 from editor.analysis.matting.propagate import FrameSource, MatteSession
-from editor.analysis.matting.render import FORMATS, make_writer, render
+from editor.analysis.matting.render import FORMATS, MaskStream, make_writer, render
 from editor.analysis.matting.types import Prompt, Segment, Segmenter
 from editor.core.errors import CutwiseError
 from editor.core.model import LANE_MATTING, Suggestion
@@ -46,6 +47,7 @@ __all__ = [
     "make_segmenter",
     "make_writer",
     "matte",
+    "matte_and_render",
     "preview",
     "render",
     "to_suggestion",
@@ -140,6 +142,60 @@ def matte(path: str | os.PathLike, prompts: list[Prompt], *, segmenter: Segmente
     ``shot`` defaults to the detected shot around the first prompt. Masks and state go to
     ``folder`` (default: the user data dir); call :func:`render` for the soft alpha.
     """
+    session, source = _new_session(path, prompts, segmenter, shot, folder, cache, cancel)
+    session.propagate(segmenter, source, progress=progress, cancel=cancel, on_warning=on_warning)
+    return session
+
+
+def matte_and_render(path: str | os.PathLike, prompts: list[Prompt], writers: list, *,
+                     segmenter: Segmenter, smooth: float = 0.6,
+                     shot: tuple[int, int] | None = None,
+                     folder: str | os.PathLike | None = None, cache=None,
+                     progress: ProgressCallback = no_progress,
+                     cancel: CancelToken | None = None, on_warning=None) -> MatteSession:
+    """:func:`matte` and :func:`render` at once: the export follows the propagation frame
+    by frame (propagation in a thread of its own), so the whole takes about as long as
+    the slower of the two rather than their sum. Frames before a keyframe wait for its
+    backward walk. Progress counts both halves."""
+    try:
+        session, source = _new_session(path, prompts, segmenter, shot, folder, cache, cancel)
+    except BaseException:
+        for writer in writers:
+            writer.abort()  # nothing half-written
+        raise
+    stream, stop = MaskStream(), CancelToken()
+    counts = {"propagated": 0, "exported": 0}
+    lock = threading.Lock()
+
+    def report(part):
+        def callback(done, total, message=""):
+            with lock:
+                counts[part] = done
+                progress(sum(counts.values()), 2 * total, message)
+        return callback
+
+    def propagate():
+        try:
+            session.propagate(segmenter, source, progress=report("propagated"), cancel=stop,
+                              on_warning=on_warning, on_mask=stream.written)
+        except BaseException as exc:  # the export raises it where it waits
+            stream.finish(exc)
+        else:
+            stream.finish()
+
+    worker = threading.Thread(target=propagate, name="propagate", daemon=True)
+    worker.start()
+    try:
+        render(session, writers, smooth=smooth, progress=report("exported"), cancel=cancel,
+               follow=stream)
+    finally:
+        stop.cancel()  # no-op when the propagation is done; else the export failed
+        worker.join()
+    return session
+
+
+def _new_session(path, prompts, segmenter, shot, folder, cache, cancel):
+    """A session for ``prompts`` (checked) and the source of its frames."""
     from editor.media.probe import probe
 
     if not prompts:
@@ -160,9 +216,7 @@ def matte(path: str | os.PathLike, prompts: list[Prompt], *, segmenter: Segmente
     for p in prompts:
         session.add_prompt(p)
     folder.mkdir(parents=True, exist_ok=True)
-    source = FrameSource(path, session.size, cancel)
-    session.propagate(segmenter, source, progress=progress, cancel=cancel, on_warning=on_warning)
-    return session
+    return session, FrameSource(path, session.size, cancel)
 
 
 def correct(session: MatteSession, prompt: Prompt, segmenter: Segmenter, *,

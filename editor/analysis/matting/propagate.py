@@ -2,7 +2,9 @@
 
 Each frame of the shot belongs to its nearest prompted frame (a *keyframe*): the mask is
 carried forward from a keyframe up to the midpoint to the next one, and backward down to
-the midpoint to the previous one. From frame to frame the last mask is moved by the
+the midpoint to the previous one (the keyframe first, then backward, then forward: the
+masks come in frame order but for the run before each keyframe, so an export can follow
+the propagation). From frame to frame the last mask is moved by the
 subject's own motion (its pixels matched in the new frame, :class:`FlowWarp`) and handed
 to the backend as the prior (SAM also gets the low-res logits). A frame whose mask jumps
 (area or IoU against the moved prior) or vanishes is first searched again: the subject as
@@ -24,7 +26,7 @@ from __future__ import annotations
 import json
 import os
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -288,9 +290,11 @@ class MatteSession:
         img = cv2.imread(str(self.mask_path(frame)), cv2.IMREAD_GRAYSCALE)
         return None if img is None else img > 127
 
-    def _write_mask(self, frame: int, mask: np.ndarray) -> None:
+    def _write_mask(self, frame: int, mask: np.ndarray, on_written=None) -> None:
         _, data = cv2.imencode(".png", mask.astype(np.uint8) * 255)
         atomic_write_bytes(self.mask_path(frame), data.tobytes())
+        if on_written is not None:
+            on_written(frame)
 
     def _walk(self, *args) -> Iterator[int]:
         """:meth:`_track_frames`, with the masks written in threads while it goes on; all
@@ -328,11 +332,15 @@ class MatteSession:
     def propagate(self, segmenter: Segmenter, source: FrameSource, *,
                   keyframes: list[int] | None = None, converge: bool = False,
                   progress: ProgressCallback = no_progress, cancel: CancelToken | None = None,
-                  on_warning=None) -> None:
+                  on_warning=None, on_mask: Callable[[int], None] | None = None) -> None:
         """Compute the masks of ``keyframes``' regions (all by default).
 
-        With ``converge``, each direction stops once three frames in a row agree with the
-        masks already stored (IoU ≥ 0.97, none flagged): the rest of the shot is kept.
+        Each region goes keyframe first, then backward to its first frame, then forward
+        to its last: the shot's frames are done in order but for the runs before each
+        keyframe, so an export can follow (``on_mask(frame)``: that frame's mask is on
+        disk; called from a writer thread). With ``converge``, each direction stops once
+        three frames in a row agree with the masks already stored (IoU ≥ 0.97, none
+        flagged): the rest of the shot is kept.
         """
         if not self.prompts:
             raise CutwiseError("No prompt: click the subject at least once.")
@@ -346,10 +354,12 @@ class MatteSession:
             lo, hi = regions[k]
             prompt = self.prompts[k].scaled(sx, sy)
             neighbours = source.neighbours(k, *self.shot)
-            for direction, frames in (("forward", source.forward(k, hi)),
-                                      ("backward", source.backward(lo, k - 1) if k > lo else iter(()))):
-                steps = self._walk(segmenter, frames, k, prompt if direction == "forward" else None,
-                                   neighbours, converge, cancel, on_warning)
+            walks = (("keyframe", source.forward(k, k), prompt),
+                     ("backward", source.backward(lo, k - 1), None),
+                     ("forward", source.forward(k, hi) if hi > k else iter(()), None))
+            for direction, frames, walk_prompt in walks:
+                steps = self._walk(segmenter, frames, k, walk_prompt, neighbours, converge,
+                                   cancel, on_warning, on_mask)
                 for _ in steps:
                     done += 1
                     if done % 2 == 0 or done == total:
@@ -359,13 +369,14 @@ class MatteSession:
 
     def _track_frames(self, output: WriteBehind, segmenter: Segmenter, frames, key: int,
                       prompt: Prompt | None, neighbours, converge: bool, cancel,
-                      on_warning) -> Iterator[int]:
-        """Segment ``frames`` in order; a backward walk starts from the stored keyframe mask."""
+                      on_warning, on_mask) -> Iterator[int]:
+        """Segment ``frames`` in order: the keyframe from its ``prompt``, or (``prompt``
+        None) the frames before or after it, starting from its stored mask."""
         warp = FlowWarp()
         prev_img, prev_seg, good_area, key_area, agree, bad_run = None, None, 0, 0, 0, 0
         good = None  # (image, segment) of the last frame tracked without a flag
         errors: deque = deque(maxlen=12)  # the subject's matching error on those frames
-        if prompt is None:  # backward: start from the keyframe's own mask
+        if prompt is None:  # start from the keyframe's own mask
             prev_img = self._key_image
             mask = self.read_mask(key)
             prev_seg = Segment(mask if mask is not None else np.zeros(self.size[::-1], bool),
@@ -396,6 +407,8 @@ class MatteSession:
             (index, image, evidence), feature = batch.popleft()
             if cancel is not None:
                 cancel.raise_if_cancelled()
+            if prompt is None and index == key:
+                continue  # done already: it only starts this walk's motion model
             flag = None
             if prompt is not None and index == key:
                 seg = segmenter.from_prompt(feature, image, prompt, neighbours)
@@ -445,7 +458,7 @@ class MatteSession:
                 same = old is not None and info is not None and not info.flag and \
                     iou(old, seg.mask) >= 0.97
                 agree = agree + 1 if same else 0
-            output.submit(self._write_mask, index, seg.mask)
+            output.submit(self._write_mask, index, seg.mask, on_mask)
             self.frames[index] = FrameInfo(seg.area, key, flag, float(seg.score))
             prev_img, prev_seg = image, seg
             yield index

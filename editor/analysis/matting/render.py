@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import threading
 from fractions import Fraction
 from pathlib import Path
 
@@ -160,10 +161,45 @@ def make_writer(fmt: str, out: str | os.PathLike, rate, size: tuple[int, int]) -
     return VideoWriter(Path(out), fmt, rate, size)
 
 
+class MaskStream:
+    """The frames whose masks are on disk while a propagation is still running, for an
+    export that follows it (:func:`~editor.analysis.matting.matte_and_render`)."""
+
+    def __init__(self):
+        self._written: set[int] = set()
+        self._finished = False
+        self._error: BaseException | None = None
+        self._changed = threading.Condition()
+
+    def written(self, frame: int) -> None:
+        with self._changed:
+            self._written.add(frame)
+            self._changed.notify_all()
+
+    def finish(self, error: BaseException | None = None) -> None:
+        """No more masks will come (``error``: the propagation failed with it)."""
+        with self._changed:
+            self._finished, self._error = True, error
+            self._changed.notify_all()
+
+    def wait(self, frame: int, cancel: CancelToken | None = None) -> None:
+        """Until ``frame``'s mask is written or the propagation is over; raises the
+        propagation's error, or :class:`Cancelled` when ``cancel`` is set."""
+        with self._changed:
+            while frame not in self._written and not self._finished:
+                self._changed.wait(0.1)
+                if cancel is not None:
+                    cancel.raise_if_cancelled()
+            if self._error is not None and frame not in self._written:
+                raise self._error
+
+
 def render(session: MatteSession, writers: list[_Writer] = (), *, smooth: float = 0.6,
-           progress: ProgressCallback = no_progress, cancel: CancelToken | None = None) -> Path:
+           progress: ProgressCallback = no_progress, cancel: CancelToken | None = None,
+           follow: MaskStream | None = None) -> Path:
     """Soft alpha for every frame of the session's shot, fed to ``writers``; returns the
-    alpha folder. Frames without a mask get an empty alpha.
+    alpha folder. Frames without a mask get an empty alpha. With ``follow``, each frame
+    waits for its mask from a propagation that is still running.
 
     Decoding runs ahead in one thread, the edge refinement of several frames at once in a
     pool, the temporal smoothing in order, and the writing (the alpha PNGs, each writer)
@@ -194,6 +230,8 @@ def render(session: MatteSession, writers: list[_Writer] = (), *, smooth: float 
     def edges(frame):  # what does not depend on other frames, in a pool
         rgb = frame.image
         h, w = rgb.shape[:2]
+        if follow is not None:
+            follow.wait(frame.index, cancel)
         mask = session.read_mask(frame.index)
         if mask is None:
             alpha = np.zeros((h, w), np.float32)

@@ -51,7 +51,7 @@ class Segment:
 
     @property
     def area(self) -> int:
-        return int(self.mask.sum())
+        return int(np.count_nonzero(self.mask))
 
 
 class Segmenter(Protocol):
