@@ -23,6 +23,7 @@ from pathlib import Path
 
 from editor import __version__
 from editor.core.errors import Cancelled, CutwiseError
+from editor.core.files import describe_os_error
 from editor.core.progress import ProgressCallback, no_progress
 
 EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -86,6 +87,12 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `cutwise probe x --json | head`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except OSError as exc:  # the machine's, not ours: a full disk, a read-only folder
+        if debug:
+            traceback.print_exc()
+        error = describe_os_error(exc, "use", exc.filename or "a file")
+        print(f"cutwise: error: {error.message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except Exception as exc:  # a bug: say so in one line, keep the details for --debug
         if debug:
             traceback.print_exc()

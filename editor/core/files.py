@@ -75,6 +75,8 @@ def describe_os_error(exc: OSError, action: str, path: str | os.PathLike) -> Cut
         errno.EROFS: "the disk is read-only",
         errno.ENOENT: "the folder does not exist",
         errno.EISDIR: "it is a folder",
+        errno.EEXIST: "a file of that name is in the way of a folder",
+        errno.ENOTDIR: "a file is in the way of a folder",
     }
     reason = reasons.get(exc.errno, exc.strerror or str(exc))
     return CutwiseError(f"Could not {action} {name}: {reason}.", path=name)

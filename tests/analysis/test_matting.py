@@ -425,3 +425,14 @@ def test_a_lost_subject_is_found_again_after_an_occlusion(tmp_path):
                     folder=tmp_path / "s")
     after = [mask_iou(session.read_mask(i), truth[i]) for i in range(18, 30)]
     assert min(after) > 0.6, after  # tracked again without a new prompt
+
+
+def test_a_frame_that_cannot_be_written_names_the_export_not_a_temp_file(short_session, tmp_path):
+    session, _ = short_session
+    out = tmp_path / "pngs"
+    writer = make_writer("png", out, FPS, (W, H))
+    (writer.tmp / "frame_000003.png").mkdir()  # a real OSError when the frame is written
+    with pytest.raises(CutwiseError) as caught:
+        render(session, [writer])
+    assert caught.value.message == f"Could not write {out}: it is a folder."
+    assert list(tmp_path.iterdir()) == []  # the half-written folder is gone

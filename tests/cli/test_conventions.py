@@ -62,3 +62,12 @@ def test_without_json_the_output_is_text(capsys, basic_clip):
     with pytest.raises(json.JSONDecodeError):
         json.loads(out)
     assert "shots" in out
+
+
+def test_an_os_error_is_one_readable_line_with_exit_2(capsys, basic_clip, tmp_path):
+    (tmp_path / "afile").write_text("not a folder")
+    out = tmp_path / "afile" / "cuts.csv"  # its folder cannot be made: a real OSError
+    assert main(["-q", "shots", str(basic_clip.path), "--format", "csv", "-o", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("cutwise: error: Could not use ")
+    assert err[0].endswith("afile: a file of that name is in the way of a folder.")

@@ -38,7 +38,7 @@ from editor.analysis.matting.background import BackgroundModel
 from editor.analysis.matting.colours import SubjectColours
 from editor.analysis.matting.types import Prompt, Segment, Segmenter, bbox, iou
 from editor.core.errors import CutwiseError
-from editor.core.files import atomic_write_bytes
+from editor.core.files import atomic_write_bytes, describe_os_error
 from editor.core.pipeline import WriteBehind, prefetch
 from editor.core.progress import CancelToken, ProgressCallback, no_progress
 
@@ -292,7 +292,10 @@ class MatteSession:
 
     def _write_mask(self, frame: int, mask: np.ndarray, on_written=None) -> None:
         _, data = cv2.imencode(".png", mask.astype(np.uint8) * 255)
-        atomic_write_bytes(self.mask_path(frame), data.tobytes())
+        try:
+            atomic_write_bytes(self.mask_path(frame), data.tobytes())
+        except OSError as exc:
+            raise describe_os_error(exc, "write the masks in", self.mask_dir) from exc
         if on_written is not None:
             on_written(frame)
 

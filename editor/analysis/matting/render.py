@@ -23,7 +23,7 @@ import numpy as np
 from editor.analysis.matting.propagate import MatteSession
 from editor.analysis.matting.refine import TemporalSmoother, soft_alpha
 from editor.core.errors import CutwiseError
-from editor.core.files import usual_permissions
+from editor.core.files import describe_os_error, usual_permissions
 from editor.core.pipeline import WriteBehind, ordered_map, prefetch
 from editor.core.progress import CancelToken, ProgressCallback, no_progress
 
@@ -51,7 +51,7 @@ class PngWriter(_Writer):
 
     def write(self, index, rgb, alpha):
         write_png(self.tmp / f"frame_{index:06d}.png",
-                  cv2.merge([rgb[:, :, 2], rgb[:, :, 1], rgb[:, :, 0], alpha]))
+                  cv2.merge([rgb[:, :, 2], rgb[:, :, 1], rgb[:, :, 0], alpha]), shown=self.out)
 
     def close(self):
         if self.out.exists():
@@ -108,12 +108,18 @@ class VideoWriter(_Writer):
         frame = frame.reformat(format=self.stream.pix_fmt)
         frame.pts = self.count
         self.count += 1
-        self.container.mux(self.stream.encode(frame))
+        try:
+            self.container.mux(self.stream.encode(frame))
+        except OSError as exc:  # a full disk, a drive unplugged
+            raise describe_os_error(exc, "write", self.out) from exc
 
     def close(self):
         try:
             self.container.mux(self.stream.encode(None))
             self.container.close()
+        except OSError as exc:
+            self.abort()
+            raise describe_os_error(exc, "write", self.out) from exc
         except BaseException:
             self.abort()
             raise
@@ -128,10 +134,17 @@ class VideoWriter(_Writer):
         self.tmp.unlink(missing_ok=True)
 
 
-def write_png(path: Path, image: np.ndarray) -> None:
-    """A fast-compressed PNG; a failed write (full disk) raises instead of passing."""
-    if not cv2.imwrite(str(path), image, [cv2.IMWRITE_PNG_COMPRESSION, 1]):
-        raise CutwiseError(f"Could not write {path} (is the disk full?).", path=str(path))
+def write_png(path: Path, image: np.ndarray, shown: Path | None = None) -> None:
+    """A fast-compressed PNG; a failed write (full disk) raises a readable error that
+    names ``shown`` (what the user asked for) rather than a temporary file."""
+    ok, data = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    if not ok:
+        raise CutwiseError(f"Could not encode a PNG for {shown or path}.", path=str(shown or path))
+    try:
+        with open(path, "wb") as f:
+            f.write(data)
+    except OSError as exc:
+        raise describe_os_error(exc, "write", shown or path) from exc
 
 
 def _container_format(out: Path, kind: str) -> str | None:
