@@ -306,6 +306,11 @@ def test_user_keyframe_replans_from_the_cache(clip, cache, planned, monkeypatch)
     shot = next(s for s in pinned.shots if s.start <= 75 <= s.end)
     assert [75, 150, 0] in shot.user_keyframes and [75, 150, 0] in shot.keyframes
     assert np.array_equal(pinned.xs[:50], planned.xs[:50])  # other shots untouched
+    far = reframe(clip[0], aspect="9:16", cache=cache, keyframes={75: (5000, -40)})
+    right = W - far.crop[0]
+    shot = next(s for s in far.shots if s.start <= 75 <= s.end)
+    assert far.xs[75] == right and far.ys[75] == 0
+    assert shot.user_keyframes == [[75, right, 0]]  # saved as it is applied
 
 
 def test_clicked_subject_is_tracked(clip, cache):

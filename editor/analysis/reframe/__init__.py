@@ -375,7 +375,9 @@ def plan(signals: Signals, shots: list[tuple[int, int]], crop: tuple[int, int], 
     n = signals.frame_count
     width, height = signals.width, signals.height
     cw, ch = crop
-    keyframes = keyframes or {}
+    # a corner pinned past the picture's edge (typed, or from another aspect) stops there
+    keyframes = {f: (float(np.clip(x, 0, width - cw)), float(np.clip(y, 0, height - ch)))
+                 for f, (x, y) in (keyframes or {}).items()}
     user_boxes = user_boxes or {}
     boxes = signals.per_frame()
     xs, ys = np.full(n, np.nan), np.full(n, np.nan)
