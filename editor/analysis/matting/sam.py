@@ -121,7 +121,11 @@ class SamSegmenter:
     def _to_input(self, image: np.ndarray):
         import torch
 
-        resized = self.predictor.transform.apply_image(image)
+        transform = self.predictor.transform
+        size = transform.get_preprocess_shape(*image.shape[:2], transform.target_length)
+        # frames come at the encoder's size already (the session's analysis size): a
+        # resize through PIL would only copy them
+        resized = image if size == image.shape[:2] else transform.apply_image(image)
         x = torch.as_tensor(resized, device=self.device).permute(2, 0, 1).contiguous()
         return self.model.preprocess(x[None].float()), tuple(resized.shape[:2])
 
