@@ -287,6 +287,24 @@ def test_a_real_cuda_out_of_memory_halves_the_batch(tiny_sam):
     torch.testing.assert_close(out[-1]["features"], reference[0]["features"], rtol=1e-3, atol=1e-3)
 
 
+@pytest.mark.gpu
+@needs_cuda
+def test_cuda_features_read_as_soon_as_queued_are_complete(tiny_sam):
+    """The encoder runs on a stream of its own, a batch ahead: a read right after
+    prepare() must wait for it, not see half-computed features."""
+    import copy
+
+    images = [np.asarray(np.random.default_rng(i).integers(0, 255, (540, 960, 3)), np.uint8)
+              for i in range(16)]
+    seg = SamSegmenter(copy.deepcopy(tiny_sam), device="cuda", batch_size=8, bf16=False)
+    at_once = [e["features"].clone() for e in seg.prepare(images)]
+    torch.cuda.synchronize()
+    settled = seg.prepare(images)
+    torch.cuda.synchronize()
+    for a, b in zip(at_once, settled):
+        torch.testing.assert_close(a, b["features"])
+
+
 def test_fused_attention_gives_the_encoders_own_result():
     from segment_anything.build_sam import _build_sam
 

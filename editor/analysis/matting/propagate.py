@@ -393,20 +393,24 @@ class MatteSession:
         if prompt is not None:
             self._key_level = None
         iterator = _with_evidence(frames, getattr(segmenter, "uses_motion", False))
+        size, exhausted = max(1, segmenter.batch_size), False
         while True:
-            if not batch:
+            # one batch ahead: its features are asked for (SAM: encoded on the GPU) while
+            # the frames before it are tracked
+            while not exhausted and len(batch) <= size:
                 chunk = []
-                for _ in range(max(1, segmenter.batch_size)):
+                for _ in range(size):
                     item = next(iterator, None)
                     if item is None:
+                        exhausted = True
                         break
                     if self._key_level is None:  # the keyframe itself
                         self._key_level = _level(item[1])
                     chunk.append((item[0], _exposed_like(item[1], self._key_level), item[2]))
-                if not chunk:
-                    return
-                features = segmenter.prepare([img for _, img, _ in chunk])
-                batch.extend(zip(chunk, features))
+                if chunk:
+                    batch.extend(zip(chunk, segmenter.prepare([img for _, img, _ in chunk])))
+            if not batch:
+                return
             (index, image, evidence), feature = batch.popleft()
             if cancel is not None:
                 cancel.raise_if_cancelled()

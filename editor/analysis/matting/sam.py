@@ -83,6 +83,34 @@ def _fused_attention_forward(self, x):
     return self.proj(out.reshape(b, heads, h, w, -1).permute(0, 2, 3, 1, 4).reshape(b, h, w, -1))
 
 
+class Embedding(dict):
+    """One frame's encoder output: ``features``, ``input_size``, ``original_size``.
+
+    Made on CUDA on the encoder's own stream (``ready``: the event after it): the first
+    read of ``features`` makes the reading stream wait for that event, and tells the
+    allocator that stream uses the memory. So the next batch is encoded while the one
+    before it is tracked, and no reader can see features that are not there yet.
+    """
+
+    def __init__(self, *, ready=None, **items):
+        super().__init__(**items)
+        self._ready = ready
+
+    def __getitem__(self, key):
+        value = super().__getitem__(key)
+        if key == "features" and self._ready is not None:
+            import torch
+
+            stream = torch.cuda.current_stream(value.device)
+            stream.wait_event(self._ready)
+            value.record_stream(stream)
+            self._ready = None
+        return value
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
+
+
 class SamSegmenter:
     """A loaded SAM (``segment_anything.modeling.Sam``) driven frame by frame."""
 
@@ -101,6 +129,7 @@ class SamSegmenter:
         use_fused_attention(self.model)
         self.bf16 = (self.device == "cuda") if bf16 is None else bf16
         self.batch_size = batch_size or (8 if self.device == "cuda" else 1)
+        self._stream = None  # the encoder's CUDA stream, made when first needed
         self.warn = on_warning or (lambda message: None)
         self.predictor = SamPredictor(self.model)
         self.encoder = self.model.image_encoder
@@ -135,18 +164,31 @@ class SamSegmenter:
         with torch.inference_mode(), self._autocast():
             return self.encoder(batch)
 
-    def prepare(self, images: list[np.ndarray]) -> list[dict]:
-        """Embeddings for ``images`` (one batch); halves the batch on out-of-memory."""
+    def prepare(self, images: list[np.ndarray]) -> list[Embedding]:
+        """Embeddings for ``images`` (one batch); halves the batch on out-of-memory. On
+        CUDA the encoder runs on a stream of its own and this returns once its work is
+        queued: the frames before this batch are tracked meanwhile (see :class:`Embedding`)."""
         import torch
 
         inputs = [self._to_input(img) for img in images]
-        out: list[dict] = []
+        out: list[Embedding] = []
         start = 0
         while start < len(inputs):
             size = min(self.batch_size, len(inputs) - start)
             chunk = inputs[start:start + size]
+            side = self._encoder_stream()
             try:
-                features = self._encode(torch.cat([x for x, _ in chunk]))
+                batch = torch.cat([x for x, _ in chunk])
+                if side is not None:
+                    side.wait_stream(torch.cuda.current_stream())  # its input is made
+                    batch.record_stream(side)
+                with torch.cuda.stream(side):  # no-op for None
+                    features = self._encode(batch)
+                    parts = [features[i:i + 1].float() for i in range(size)]
+                ready = None
+                if side is not None:
+                    ready = torch.cuda.Event()
+                    ready.record(side)
             except out_of_memory_types():
                 if self.device == "cuda":
                     torch.cuda.empty_cache()
@@ -158,10 +200,20 @@ class SamSegmenter:
                 inputs = [self._to_input(img) for img in images]
                 continue
             for i, (_, input_size) in enumerate(chunk):
-                out.append({"features": features[i:i + 1].float(), "input_size": input_size,
-                            "original_size": images[start + i].shape[:2]})
+                out.append(Embedding(features=parts[i], input_size=input_size,
+                                     original_size=images[start + i].shape[:2], ready=ready))
             start += size
         return out
+
+    def _encoder_stream(self):
+        """The CUDA stream the encoder runs on (made once), or None off CUDA."""
+        import torch
+
+        if self.device != "cuda":
+            return None
+        if self._stream is None:
+            self._stream = torch.cuda.Stream()
+        return self._stream
 
     def _fall_back_to_cpu(self) -> None:
         import torch
