@@ -188,9 +188,13 @@ def matte_and_render(path: str | os.PathLike, prompts: list[Prompt], writers: li
     try:
         render(session, writers, smooth=smooth, progress=report("exported"), cancel=cancel,
                follow=stream)
+    except BaseException:
+        stop.cancel()  # the export failed: the propagation stops too
+        raise
     finally:
-        stop.cancel()  # no-op when the propagation is done; else the export failed
         worker.join()
+    if stream.error is not None:  # after the last mask (saving the session's state)
+        raise stream.error
     return session
 
 

@@ -195,6 +195,12 @@ class MaskStream:
             self._finished, self._error = True, error
             self._changed.notify_all()
 
+    @property
+    def error(self) -> BaseException | None:
+        """What the propagation failed with, once it is over."""
+        with self._changed:
+            return self._error
+
     def wait(self, frame: int, cancel: CancelToken | None = None) -> None:
         """Until ``frame``'s mask is written or the propagation is over; raises the
         propagation's error, or :class:`Cancelled` when ``cancel`` is set."""
