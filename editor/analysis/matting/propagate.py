@@ -134,12 +134,20 @@ class FlowWarp:
     def __init__(self, width: int = 320):
         self.width = width
         self.last_error = float("inf")  # the last call's matching error (see subject_shift)
+        self._recent: list[tuple[np.ndarray, np.ndarray]] = []  # (image, its small copy)
 
     def _small(self, image: np.ndarray) -> np.ndarray:
+        """``image`` at :attr:`width`; the last two are kept, since each frame is matched
+        as the current one and then as the previous one."""
+        for seen, small in self._recent:
+            if seen is image:
+                return small
         h, w = image.shape[:2]
         s = min(1.0, self.width / w)
-        return cv2.resize(image, (max(8, round(w * s)), max(8, round(h * s))),
-                          interpolation=cv2.INTER_AREA)
+        small = cv2.resize(image, (max(8, round(w * s)), max(8, round(h * s))),
+                           interpolation=cv2.INTER_AREA)
+        self._recent = [(image, small)] + self._recent[:1]
+        return small
 
     @staticmethod
     def subject_shift(prev: np.ndarray, cur: np.ndarray, mask: np.ndarray,
