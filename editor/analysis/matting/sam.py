@@ -12,6 +12,7 @@ the interactive preview.
 
 from __future__ import annotations
 
+import contextlib
 from collections import OrderedDict
 from collections.abc import Callable
 
@@ -139,8 +140,6 @@ class SamSegmenter:
 
     # --- the image encoder, batched ---------------------------------------------------------
     def _autocast(self):
-        import contextlib
-
         import torch
 
         if self.bf16:
@@ -182,7 +181,8 @@ class SamSegmenter:
                 if side is not None:
                     side.wait_stream(torch.cuda.current_stream())  # its input is made
                     batch.record_stream(side)
-                with torch.cuda.stream(side):  # no-op for None
+                on_side = torch.cuda.stream(side) if side is not None else contextlib.nullcontext()
+                with on_side:  # (torch.cuda.stream(None) asks for a device even off CUDA)
                     features = self._encode(batch)
                     parts = [features[i:i + 1].float() for i in range(size)]
                 ready = None
