@@ -412,6 +412,8 @@ class MatteSession:
                     if item is None:
                         exhausted = True
                         break
+                    if prompt is None and item[0] == key:
+                        continue  # done already: it only starts this walk's motion model
                     if self._key_level is None:  # the keyframe itself
                         self._key_level = _level(item[1])
                     chunk.append((item[0], _exposed_like(item[1], self._key_level), item[2]))
@@ -422,8 +424,6 @@ class MatteSession:
             (index, image, evidence), feature = batch.popleft()
             if cancel is not None:
                 cancel.raise_if_cancelled()
-            if prompt is None and index == key:
-                continue  # done already: it only starts this walk's motion model
             flag = None
             if prompt is not None and index == key:
                 seg = segmenter.from_prompt(feature, image, prompt, neighbours)
