@@ -75,8 +75,8 @@ def build_sam(name: str, device: str):
         return sam_model_registry[name](checkpoint=None)
 
 
-def run_config(clip: Path, point: tuple[int, int], frames: int, model, device: str, batch: int,
-               dtype: str, compile: bool) -> dict:
+def run_config(clip: Path, size: tuple[int, int], point: tuple[int, int], frames: int, model,
+               device: str, batch: int, dtype: str, compile: bool) -> dict:
     """End to end as the CLI runs it (the export following the propagation), then each
     half alone, to show where the time goes."""
     import torch
@@ -100,7 +100,7 @@ def run_config(clip: Path, point: tuple[int, int], frames: int, model, device: s
         tmp = Path(tmp)
 
         def writer(name: str):
-            return make_writer("prores", tmp / name, Fraction(30), size_of(clip))
+            return make_writer("prores", tmp / name, Fraction(30), size)
 
         t0 = now()
         matte_and_render(clip, [prompt], [writer("streamed.mov")], segmenter=seg,
@@ -116,12 +116,6 @@ def run_config(clip: Path, point: tuple[int, int], frames: int, model, device: s
             "render_fps": round(frames / (t3 - t2), 2),
             "gpu_peak_mb": round(peak, 1) if peak is not None else None,
             "backend": seg.name}
-
-
-def size_of(clip: Path) -> tuple[int, int]:
-    with av.open(str(clip)) as container:
-        stream = container.streams.video[0]
-        return stream.width, stream.height
 
 
 def main() -> int:
@@ -160,8 +154,8 @@ def main() -> int:
                         for n in sorted(clips):
                             path, point = clips[n]
                             try:
-                                row = run_config(path, point, n, model, device, batch, dtype,
-                                                 compiled == "on")
+                                row = run_config(path, size, point, n, model, device, batch,
+                                                 dtype, compiled == "on")
                             except Exception as exc:  # e.g. out of memory: record it, go on
                                 row = {"frames": n, "error": f"{type(exc).__name__}: {exc}"}
                             row.update(model=name, dtype=dtype, batch=batch, device=device,
