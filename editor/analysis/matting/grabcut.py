@@ -95,6 +95,14 @@ def _difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.abs(da - db).max(axis=2).astype(np.float32)
 
 
+def _contrast_gain(image: np.ndarray, contrast: float = 40.0) -> float:
+    """How much a dark or flat frame's differences are stretched (1 to 4): its luma
+    spread brought up to ``contrast``, so that a subject moving in a dim shot stands out
+    from the grain as much as in a well-lit one."""
+    spread = float(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).std())
+    return float(np.clip(contrast / (spread + 1e-3), 1.0, 4.0))
+
+
 def _own_shift(image: np.ndarray, other: np.ndarray, x: float, y: float, half: int,
                reach: int) -> tuple[int, int]:
     """How far the patch around (x, y) of ``image`` moved in ``other`` (template match)."""
@@ -267,10 +275,11 @@ class GrabCutSegmenter:
             mask = self._from_click(image, prompt, list(neighbours), r)
         return Segment(mask, 1.0)
 
-    def _cut_box(self, image, box, init, likely=None) -> np.ndarray:
+    def _cut_box(self, image, box, init, likely=None, unlikely=None) -> np.ndarray:
         """GrabCut of the subject inside ``box``: its pixels start as subject where their
         colour is rarer around the box than inside it (or where ``likely``), the rest as
-        probable background; ``init``'s sure labels inside the box are kept."""
+        probable background, and as sure background where ``unlikely``; ``init``'s sure
+        labels inside the box are kept."""
         h, w = image.shape[:2]
         rect = _grow(box, w, h, _CONTEXT)
         inside = np.zeros((h, w), bool)
@@ -284,6 +293,8 @@ class GrabCutSegmenter:
         labels[odds < 0.1] = cv2.GC_BGD  # colours common around it and rare inside
         if likely is not None:
             labels[likely] = cv2.GC_PR_FGD
+        if unlikely is not None:
+            labels[unlikely] = cv2.GC_BGD
         sure = (init == cv2.GC_FGD) | (init == cv2.GC_BGD) & ~inside
         init = np.where(inside & ~sure, labels, init).astype(np.uint8)
         return self._cut(image, init, rect, self.iterations)
@@ -309,8 +320,8 @@ class GrabCutSegmenter:
         moved like the clicked point; None when the frames give no usable cue."""
         h, w = image.shape[:2]
         neighbour = neighbours[0][1]  # the frame FrameSource.neighbours picked for the cue
-        aligned = camera_aligned(image, neighbour)
-        diff_cam = _difference(image, aligned)
+        gain = _contrast_gain(image)
+        diff_cam = _difference(image, camera_aligned(image, neighbour)) * gain
         noise = float(np.median(diff_cam))
         threshold = max(12.0, 4.0 * noise)
         changed = diff_cam > threshold
@@ -323,7 +334,7 @@ class GrabCutSegmenter:
         dx, dy = _own_shift(image, neighbour, cx, cy, 4 * r, max(8, min(h, w) // 8))
         shifted = cv2.warpAffine(neighbour, np.float32([[1, 0, -dx], [0, 1, -dy]]), (w, h),
                                  borderMode=cv2.BORDER_REFLECT)
-        own = blob & (_difference(image, shifted) < 0.5 * diff_cam)
+        own = blob & (_difference(image, shifted) * gain < 0.5 * diff_cam)
         return blob, own
 
     def _from_click(self, image, prompt: Prompt, neighbours, r: int) -> np.ndarray:
@@ -338,7 +349,8 @@ class GrabCutSegmenter:
             blob, own = cue
             box = _grow(bbox(blob | (seeds > 0)), w, h, 0.05, 2)
             init = self._with_points(np.full((h, w), cv2.GC_BGD, np.uint8), prompt, r)
-            cut = self._cut_box(image, box, init, likely=own)
+            moved = cv2.dilate(_filled(blob.astype(np.uint8)).astype(np.uint8), _ellipse(r)) > 0
+            cut = self._cut_box(image, box, init, likely=own, unlikely=~moved)
             mask = _components_touching(cut, seeds > 0)
             if mask.sum() > 4 * np.pi * r * r:
                 return mask
