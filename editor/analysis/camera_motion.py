@@ -45,3 +45,11 @@ def fit_similarity(src: np.ndarray, dst: np.ndarray, points: np.ndarray, *,
     out = np.eye(3)
     out[:2] = matrix
     return out
+
+
+def contrast_gain(image: np.ndarray, contrast: float = 40.0) -> float:
+    """How much a dark or flat RGB frame's differences are stretched (1 to 4): its luma
+    spread brought up to ``contrast``, so that what moves in a dim shot stands out from
+    the grain as much as in a well-lit one."""
+    spread = float(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).std())
+    return float(np.clip(contrast / (spread + 1e-3), 1.0, 4.0))

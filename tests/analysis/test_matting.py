@@ -55,10 +55,15 @@ def figure_mask(i: int, x0: float = 70, speed: float = 1.0) -> np.ndarray:
 
 
 def make_subject_clip(path, frames: int = 30, *, cut: int | None = None,
-                      absent: range = range(0), dim_from: int | None = None) -> list[np.ndarray]:
+                      absent: range = range(0), dim_from: int | None = None,
+                      twin: tuple[int, int, int, int] | None = None) -> list[np.ndarray]:
     """Write the clip; return the true mask of every frame (empty where absent or after
-    ``cut``); from frame ``dim_from`` on, the exposure drops to 30 %."""
+    ``cut``); from frame ``dim_from`` on, the exposure drops to 30 %. ``twin`` (x0, y0,
+    x1, y1 of the first frame) is a still patch of the subject's colour in the scenery."""
     textures = [_texture(1), _texture(2)]
+    if twin is not None:
+        x0, y0, x1, y1 = twin
+        textures[0][10 + y0:10 + y1, x0:x1] = (200, 40, 150)
     truth = []
     with av.open(str(path), "w") as out:
         stream = out.add_stream("libx264", rate=FPS)
@@ -427,6 +432,17 @@ def test_a_lost_subject_is_found_again_after_an_occlusion(tmp_path):
     assert min(after) > 0.6, after  # tracked again without a new prompt
 
 
+def test_a_click_on_a_flat_subject_against_scenery_of_its_colour_finds_the_subject(tmp_path):
+    """The figure is flat-coloured (its motion shows only along its edges) and touches a
+    still patch of its own colour: the click still gives the figure, not just the click."""
+    path = tmp_path / "twin.mp4"
+    truth = make_subject_clip(path, frames=12, twin=(81, 20, 101, 90))
+    source = FrameSource(path, (W, H))
+    image, neighbours = source.frame(0), source.neighbours(0, 0, 11)
+    mask = GrabCutSegmenter().from_prompt(None, image, click(0), neighbours).mask
+    assert mask_iou(mask, truth[0]) > 0.6, mask_iou(mask, truth[0])
+
+
 def test_a_frame_that_cannot_be_written_names_the_export_not_a_temp_file(short_session, tmp_path):
     session, _ = short_session
     out = tmp_path / "pngs"
@@ -436,3 +452,18 @@ def test_a_frame_that_cannot_be_written_names_the_export_not_a_temp_file(short_s
         render(session, [writer])
     assert caught.value.message == f"Could not write {out}: it is a folder."
     assert list(tmp_path.iterdir()) == []  # the half-written folder is gone
+
+
+def test_what_is_found_again_after_a_loss_must_have_the_subjects_height():
+    """A re-found region as tall as the figure is accepted, arms spread or not; a low
+    wide patch (a blurred smear of a whip pan) is not."""
+    from editor.analysis.matting.propagate import _shaped_like
+
+    seen = figure_mask(0, x0=60)
+    assert _shaped_like(figure_mask(5, x0=120), seen)
+    spread = figure_mask(5, x0=120).astype(np.uint8)
+    cv2.line(spread, (100, 40), (160, 40), 1, 3)  # arms out: twice as wide
+    assert _shaped_like(spread > 0, seen)
+    smear = np.zeros((H, W), bool)
+    smear[70:100, 20:120] = True
+    assert not _shaped_like(smear, seen)

@@ -21,7 +21,7 @@ from collections import deque
 import cv2
 import numpy as np
 
-from editor.analysis.camera_motion import fit_similarity, tracking_points
+from editor.analysis.camera_motion import contrast_gain, fit_similarity, tracking_points
 
 WORK_WIDTH = 320
 NOISE_FLOOR = 6.0  # gray levels of difference that are never the subject
@@ -101,7 +101,7 @@ class BackgroundModel:
         # there (the subject's own path): their median is no background to judge by
         spread = _median_last(np.abs(stack - background[..., None]).max(axis=2))
         here = cv2.GaussianBlur(small.astype(np.float32), (3, 3), 0)
-        diff = np.abs(here - background).max(axis=2) - SPREAD * spread
+        diff = (np.abs(here - background).max(axis=2) - SPREAD * spread) * contrast_gain(small)
         noise = float(np.median(diff[::3, ::3]))
         evidence = np.clip((diff - 2.0 * noise - NOISE_FLOOR) / FULL, 0.0, 1.0)
         return cv2.resize(evidence, size, interpolation=cv2.INTER_LINEAR)

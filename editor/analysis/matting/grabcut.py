@@ -12,15 +12,19 @@ no GPU.
 - A click: a motion cue finds the box. A nearby frame of the shot is aligned to this one
   by the camera's motion (a similarity fitted to tracked corners, or the median dense
   flow); what still differs moved on its own, and the changed region touching the click
-  is the box. Pixels that the clicked point's own shift explains better than the
-  camera's are likely subject. Without motion, rectangles of growing size around the
-  click are tried and the first whose cut-out stays inside is kept.
+  is the box (a dim or flat frame's differences are first stretched to a normal
+  contrast). The cut stays within that region (holes filled, grown by the click's
+  radius): background of the subject's colours beside it sits still. Pixels that the
+  clicked point's own shift explains better than the camera's are likely subject.
+  Without motion, rectangles of growing size around the click are tried and the first
+  whose cut-out stays inside is kept.
 - Tracking: the colour models learnt from the prompted frame's final cut are kept (the
   subject's model is never refitted from a drifting mask; the background's is refitted
   each frame on sure background), and a tracked mask grows only where the subject's
   model explains a pixel better than the background's. The previous mask, moved to this
-  frame, gives the seeds: its eroded core is sure subject, the mask itself probable
-  subject, a band around it probable background, the rest of the region of interest sure
+  frame, gives the seeds: its eroded core is sure subject where the subject's colours
+  explain it (background that once slipped in is not kept for sure), the mask itself
+  probable subject, a band around it probable background, the rest of the region of interest sure
   background. Where the subject moves on its own, motion evidence from a background
   model of the shot (:mod:`~editor.analysis.matting.background`) corrects the seeds:
   what moves near it is probable subject, and what sits still far from anything moving
@@ -33,6 +37,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from editor.analysis.camera_motion import contrast_gain
 from editor.analysis.matting.colours import colour_odds
 from editor.analysis.matting.types import Prompt, Segment, bbox
 
@@ -93,14 +98,6 @@ def _difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     da = cv2.GaussianBlur(a, (5, 5), 0).astype(np.int16)
     db = cv2.GaussianBlur(b, (5, 5), 0).astype(np.int16)
     return np.abs(da - db).max(axis=2).astype(np.float32)
-
-
-def _contrast_gain(image: np.ndarray, contrast: float = 40.0) -> float:
-    """How much a dark or flat frame's differences are stretched (1 to 4): its luma
-    spread brought up to ``contrast``, so that a subject moving in a dim shot stands out
-    from the grain as much as in a well-lit one."""
-    spread = float(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).std())
-    return float(np.clip(contrast / (spread + 1e-3), 1.0, 4.0))
 
 
 def _own_shift(image: np.ndarray, other: np.ndarray, x: float, y: float, half: int,
@@ -238,6 +235,14 @@ class GrabCutSegmenter:
                     sure_bg |= labels == cv2.GC_PR_BGD
                 bgd = _refit_gmm(models[0], crop, sure_bg)
                 band = labels == cv2.GC_PR_BGD
+                # the sure core (the eroded prior) holds only what the subject's colours
+                # explain: background that once slipped into the mask is not kept for sure
+                core = labels == cv2.GC_FGD
+                if core.any():
+                    pixels = crop[core].astype(np.float64)
+                    unlike = _log_likelihood(models[1], pixels) < _log_likelihood(bgd, pixels)
+                    rows, cols = np.nonzero(core)
+                    labels[rows[unlike], cols[unlike]] = cv2.GC_PR_FGD
                 cv2.grabCut(crop, labels, None, bgd, models[1].copy(), 1,
                             cv2.GC_EVAL_FREEZE_MODEL)
                 # the mask grows only where the colour says subject, not where the cut's
@@ -320,7 +325,7 @@ class GrabCutSegmenter:
         moved like the clicked point; None when the frames give no usable cue."""
         h, w = image.shape[:2]
         neighbour = neighbours[0][1]  # the frame FrameSource.neighbours picked for the cue
-        gain = _contrast_gain(image)
+        gain = contrast_gain(image)
         diff_cam = _difference(image, camera_aligned(image, neighbour)) * gain
         noise = float(np.median(diff_cam))
         threshold = max(12.0, 4.0 * noise)
@@ -350,10 +355,13 @@ class GrabCutSegmenter:
             box = _grow(bbox(blob | (seeds > 0)), w, h, 0.05, 2)
             init = self._with_points(np.full((h, w), cv2.GC_BGD, np.uint8), prompt, r)
             moved = cv2.dilate(_filled(blob.astype(np.uint8)).astype(np.uint8), _ellipse(r)) > 0
-            cut = self._cut_box(image, box, init, likely=own, unlikely=~moved)
-            mask = _components_touching(cut, seeds > 0)
-            if mask.sum() > 4 * np.pi * r * r:
-                return mask
+            # within what moved; or, where that is too little (a flat subject that moved
+            # less than its width shows motion only along its edges), wherever colour says
+            for unlikely in (~moved, None):
+                cut = self._cut_box(image, box, init, likely=own, unlikely=unlikely)
+                mask = _components_touching(cut, seeds > 0)
+                if mask.sum() > 4 * np.pi * r * r:
+                    return mask
         return self._from_click_still(image, prompt, seeds > 0, cx, cy, r)
 
     def _from_click_still(self, image, prompt, seeds, cx, cy, r) -> np.ndarray:

@@ -8,10 +8,11 @@ the propagation). From frame to frame the last mask is moved by the
 subject's own motion (its pixels matched in the new frame, :class:`FlowWarp`) and handed
 to the backend as the prior (SAM also gets the low-res logits). A frame whose mask jumps
 (area or IoU against the moved prior) or vanishes is first searched again: the subject as
-last seen well is matched over the whole frame, and if it matches about as well as
-tracking did, tracking resumes from there (after an occlusion, a whip pan). Otherwise the
-frame is flagged and the moved prior is kept instead, so one bad frame does not poison
-the rest.
+last seen well is matched over the whole frame (or, failing that, its colours are
+looked for), and if it matches about as well as tracking did and what tracking makes of
+it there has about its height, tracking resumes from there (after an occlusion, a whip
+pan). Otherwise the frame is flagged and the moved prior is kept instead, so one bad
+frame does not poison the rest.
 
 A correction (a new prompt on any frame) re-propagates only that keyframe's frames and
 stops early, in each direction, once the new masks agree with the stored ones again.
@@ -191,6 +192,18 @@ class FlowWarp:
     def __call__(self, prev_image: np.ndarray, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
         moved, self.last_error = self.locate(prev_image, mask, image)
         return moved
+
+
+def _shaped_like(mask: np.ndarray, seen: np.ndarray) -> bool:
+    """Whether ``mask``'s box has about the height (within 1.5×) of the subject as last
+    ``seen`` well, and a width within 3× (arms and legs spread or not): what is re-found
+    after a loss (a blurred patch of a whip pan, a similar colour) must look like it."""
+    a, b = bbox(mask), bbox(seen)
+    if a is None or b is None:
+        return False
+    height = (a[3] - a[1]) / max(1, b[3] - b[1])
+    width = (a[2] - a[0]) / max(1, b[2] - b[0])
+    return 1 / 1.5 <= height <= 1.5 and 1 / 3 <= width <= 3.0
 
 
 def _level(image: np.ndarray) -> float:
@@ -457,7 +470,8 @@ class MatteSession:
                     if found is not None:
                         prior = Segment(found, good[1].score)
                         again = segmenter.track(feature, image, prior, evidence)
-                        if _judge(again, prior, good_area, key_area, min_area) is None:
+                        if _judge(again, prior, good_area, key_area, min_area) is None and \
+                                _shaped_like(again.mask, good[1].mask):
                             seg, flag = again, None
                 if flag in (FLAG_JUMP, FLAG_DRIFT) and bad_run < 12:
                     seg = moved  # trust the moved mask over a sudden jump, for a while
