@@ -467,3 +467,16 @@ def test_what_is_found_again_after_a_loss_must_have_the_subjects_height():
     smear = np.zeros((H, W), bool)
     smear[70:100, 20:120] = True
     assert not _shaped_like(smear, seen)
+
+
+def test_a_click_on_a_still_subject_bigger_than_the_frames_middle_takes_all_of_it():
+    """No motion to go by and a subject taller than any rectangle tried around the click
+    (a close-up standing on the bottom edge): the whole frame is cut, with its top and
+    sides as background, instead of leaving only the clicked dot."""
+    image = _texture(3)[:H, :W].astype(np.uint8)
+    subject = np.zeros((H, W), np.uint8)
+    cv2.ellipse(subject, (W // 2, H), (55, 100), 0, 0, 360, 1, -1)  # 100 px of the 108 tall
+    subject = subject > 0
+    image[subject] = (215, 185, 150)
+    mask = GrabCutSegmenter().from_prompt(None, image, Prompt(0, [(W // 2, 70, 1)]), []).mask
+    assert mask_iou(mask, subject) > 0.8, mask_iou(mask, subject)

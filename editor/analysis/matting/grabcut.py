@@ -365,22 +365,33 @@ class GrabCutSegmenter:
         return self._from_click_still(image, prompt, seeds > 0, cx, cy, r)
 
     def _from_click_still(self, image, prompt, seeds, cx, cy, r) -> np.ndarray:
-        """No motion cue: grow a rectangle around the click until the cut-out stays inside."""
+        """No motion cue: grow a rectangle around the click until the cut-out stays inside;
+        a subject bigger than all of them is cut from the whole frame, whose top and side
+        edges are taken as background (a subject usually stands on the bottom edge)."""
         h, w = image.shape[:2]
         best = np.zeros((h, w), bool)
-        for frac in (0.3, 0.45, 0.6, 0.8):
-            rh, rw = frac * h, frac * h * 0.8
-            rect = (max(0, int(cx - rw / 2)), max(0, int(cy - rh / 2)),
-                    min(w, int(cx + rw / 2)), min(h, int(cy + rh / 2)))
-            init = np.full((h, w), cv2.GC_BGD, np.uint8)
-            init[rect[1]:rect[3], rect[0]:rect[2]] = cv2.GC_PR_BGD
+        for frac in (0.3, 0.45, 0.6, 0.8, None):
+            if frac is None:
+                rect = (0, 0, w, h)
+                init = np.full((h, w), cv2.GC_PR_BGD, np.uint8)
+                m = max(2, round(0.03 * min(h, w)))
+                init[:m], init[:, :m], init[:, w - m:] = cv2.GC_BGD, cv2.GC_BGD, cv2.GC_BGD
+                rh, rw = 0.8 * h, 0.8 * h * 0.8
+            else:
+                rh, rw = frac * h, frac * h * 0.8
+                rect = (max(0, int(cx - rw / 2)), max(0, int(cy - rh / 2)),
+                        min(w, int(cx + rw / 2)), min(h, int(cy + rh / 2)))
+                init = np.full((h, w), cv2.GC_BGD, np.uint8)
+                init[rect[1]:rect[3], rect[0]:rect[2]] = cv2.GC_PR_BGD
             cv2.ellipse(init, (int(cx), int(cy)), (int(rw / 4), int(rh / 4)), 0, 0, 360,
                         int(cv2.GC_PR_FGD), -1)
             mask = _components_touching(self._cut(image, self._with_points(init, prompt, r),
                                                   rect, self.iterations + 1),
                                         seeds)
+            found = bbox(mask) if mask.sum() > 4 * np.pi * r * r else None  # more than the click
+            if frac is None:
+                return mask if found is not None and mask.sum() > best.sum() else best
             best = mask
-            found = bbox(mask)
             if found is not None:
                 inside = (found[0] > rect[0] + 2 or rect[0] == 0) and \
                     (found[2] < rect[2] - 2 or rect[2] == w) and \
