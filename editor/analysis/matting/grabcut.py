@@ -17,15 +17,16 @@ no GPU.
   radius): background of the subject's colours beside it sits still. Pixels that the
   clicked point's own shift explains better than the camera's are likely subject.
   Without motion, rectangles of growing size around the click are tried and the first
-  whose cut-out stays inside is kept.
+  whose cut-out stays inside is kept; a subject bigger than all of them is cut from the
+  whole frame.
 - Tracking: the colour models learnt from the prompted frame's final cut are kept (the
   subject's model is never refitted from a drifting mask; the background's is refitted
   each frame on sure background), and a tracked mask grows only where the subject's
   model explains a pixel better than the background's. The previous mask, moved to this
   frame, gives the seeds: its eroded core is sure subject where the subject's colours
   explain it (background that once slipped in is not kept for sure), the mask itself
-  probable subject, a band around it probable background, the rest of the region of interest sure
-  background. Where the subject moves on its own, motion evidence from a background
+  probable subject, a band around it probable background, the rest of the region of
+  interest sure background. Where the subject moves on its own, motion evidence from a background
   model of the shot (:mod:`~editor.analysis.matting.background`) corrects the seeds:
   what moves near it is probable subject, and what sits still far from anything moving
   is background, however alike its colours (a mask would otherwise creep into a similar
@@ -122,6 +123,12 @@ def _filled(mask: np.ndarray) -> np.ndarray:
     flooded = np.pad(mask, 1).astype(np.uint8)
     cv2.floodFill(flooded, outside, (0, 0), 1)
     return (mask > 0) | (flooded[1:-1, 1:-1] == 0)
+
+
+def _more_than_the_click(mask: np.ndarray, r: int) -> bool:
+    """Whether a cut-out is more than the disk of radius ``r`` painted at a click
+    (over twice its area): GrabCut found something there, not just the seed."""
+    return mask.sum() > 4 * np.pi * r * r
 
 
 def _components_touching(fg: np.ndarray, seeds: np.ndarray) -> np.ndarray:
@@ -360,7 +367,7 @@ class GrabCutSegmenter:
             for unlikely in (~moved, None):
                 cut = self._cut_box(image, box, init, likely=own, unlikely=unlikely)
                 mask = _components_touching(cut, seeds > 0)
-                if mask.sum() > 4 * np.pi * r * r:
+                if _more_than_the_click(mask, r):
                     return mask
         return self._from_click_still(image, prompt, seeds > 0, cx, cy, r)
 
@@ -388,7 +395,7 @@ class GrabCutSegmenter:
             mask = _components_touching(self._cut(image, self._with_points(init, prompt, r),
                                                   rect, self.iterations + 1),
                                         seeds)
-            found = bbox(mask) if mask.sum() > 4 * np.pi * r * r else None  # more than the click
+            found = bbox(mask) if _more_than_the_click(mask, r) else None
             if frac is None:
                 return mask if found is not None and mask.sum() > best.sum() else best
             best = mask
