@@ -21,16 +21,16 @@ no GPU.
   whole frame.
 - Tracking: the colour models learnt from the prompted frame's final cut are kept (the
   subject's model is never refitted from a drifting mask; the background's is refitted
-  each frame on sure background), and a tracked mask grows only where the subject's
-  model explains a pixel better than the background's. The previous mask, moved to this
-  frame, gives the seeds: its eroded core is sure subject where the subject's colours
-  explain it (background that once slipped in is not kept for sure), the mask itself
-  probable subject, a band around it probable background, the rest of the region of
-  interest sure background. Where the subject moves on its own, motion evidence from a background
-  model of the shot (:mod:`~editor.analysis.matting.background`) corrects the seeds:
-  what moves near it is probable subject, and what sits still far from anything moving
-  is background, however alike its colours (a mask would otherwise creep into a similar
-  background).
+  each frame on sure background), and a tracked mask keeps only the pixels that the
+  subject's model explains better than the background's (the cut's smoothness would
+  otherwise draw in a halo, and the gaps between arms and legs, that creep on frame by
+  frame). The previous mask, moved to this frame, gives the seeds: its eroded core is
+  sure subject, the mask itself probable subject, a band around it probable background,
+  the rest of the region of interest sure background. Where the subject moves on its
+  own, motion evidence from a background model of the shot
+  (:mod:`~editor.analysis.matting.background`) corrects the seeds: what moves near it is
+  probable subject, and what sits still far from anything moving is background, however
+  alike its colours (a mask would otherwise creep into a similar background).
 """
 
 from __future__ import annotations
@@ -241,24 +241,17 @@ class GrabCutSegmenter:
                 if sure_bg.sum() < 200:
                     sure_bg |= labels == cv2.GC_PR_BGD
                 bgd = _refit_gmm(models[0], crop, sure_bg)
-                band = labels == cv2.GC_PR_BGD
-                # the sure core (the eroded prior) holds only what the subject's colours
-                # explain: background that once slipped into the mask is not kept for sure
-                core = labels == cv2.GC_FGD
-                if core.any():
-                    pixels = crop[core].astype(np.float64)
-                    unlike = _log_likelihood(models[1], pixels) < _log_likelihood(bgd, pixels)
-                    rows, cols = np.nonzero(core)
-                    labels[rows[unlike], cols[unlike]] = cv2.GC_PR_FGD
                 cv2.grabCut(crop, labels, None, bgd, models[1].copy(), 1,
                             cv2.GC_EVAL_FREEZE_MODEL)
-                # the mask grows only where the colour says subject, not where the cut's
-                # smoothness drew in background beside it (a halo that creeps frame by frame)
-                grown = band & (labels == cv2.GC_PR_FGD)
-                if grown.any():
-                    pixels = crop[grown].astype(np.float64)
+                # the mask keeps only what the subject's colours explain better than the
+                # background's: not what the cut's smoothness drew in beside or between
+                # its parts (a halo that creeps frame by frame), nor background that once
+                # slipped into the prior's sure core
+                kept = (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
+                if kept.any():
+                    pixels = crop[kept].astype(np.float64)
                     unlike = _log_likelihood(models[1], pixels) <= _log_likelihood(bgd, pixels)
-                    rows, cols = np.nonzero(grown)
+                    rows, cols = np.nonzero(kept)
                     labels[rows[unlike], cols[unlike]] = cv2.GC_PR_BGD
         except cv2.error:  # a degenerate colour model (e.g. a flat region): keep the seeds
             pass
