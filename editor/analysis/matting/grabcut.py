@@ -12,8 +12,8 @@ no GPU.
 - A click: a motion cue finds the box. A nearby frame of the shot is aligned to this one
   by the camera's motion (a similarity fitted to tracked corners, or the median dense
   flow); what still differs moved on its own, and the changed region touching the click
-  is the box (a dim or flat frame's differences are first stretched to a normal
-  contrast). The cut stays within that region (holes filled, grown by the click's
+  is the box (in a dim or flat frame a smaller difference counts, as if stretched to a
+  normal contrast). The cut stays within that region (holes filled, grown by the click's
   radius): background of the subject's colours beside it sits still. Pixels that the
   clicked point's own shift explains better than the camera's are likely subject.
   Without motion, rectangles of growing size around the click are tried and the first
@@ -325,10 +325,9 @@ class GrabCutSegmenter:
         moved like the clicked point; None when the frames give no usable cue."""
         h, w = image.shape[:2]
         neighbour = neighbours[0][1]  # the frame FrameSource.neighbours picked for the cue
-        gain = contrast_gain(image)
-        diff_cam = _difference(image, camera_aligned(image, neighbour)) * gain
+        diff_cam = _difference(image, camera_aligned(image, neighbour))
         noise = float(np.median(diff_cam))
-        threshold = max(12.0, 4.0 * noise)
+        threshold = max(12.0 / contrast_gain(image), 4.0 * noise)  # a lower floor when dim
         changed = diff_cam > threshold
         changed = cv2.morphologyEx(changed.astype(np.uint8), cv2.MORPH_CLOSE, _ellipse(r)) > 0
         near = np.zeros((h, w), np.uint8)
@@ -339,7 +338,7 @@ class GrabCutSegmenter:
         dx, dy = _own_shift(image, neighbour, cx, cy, 4 * r, max(8, min(h, w) // 8))
         shifted = cv2.warpAffine(neighbour, np.float32([[1, 0, -dx], [0, 1, -dy]]), (w, h),
                                  borderMode=cv2.BORDER_REFLECT)
-        own = blob & (_difference(image, shifted) * gain < 0.5 * diff_cam)
+        own = blob & (_difference(image, shifted) < 0.5 * diff_cam)
         return blob, own
 
     def _from_click(self, image, prompt: Prompt, neighbours, r: int) -> np.ndarray:
@@ -370,35 +369,34 @@ class GrabCutSegmenter:
         edges are taken as background (a subject usually stands on the bottom edge)."""
         h, w = image.shape[:2]
         best = np.zeros((h, w), bool)
-        for frac in (0.3, 0.45, 0.6, 0.8, None):
-            if frac is None:
-                rect = (0, 0, w, h)
-                init = np.full((h, w), cv2.GC_PR_BGD, np.uint8)
-                m = max(2, round(0.03 * min(h, w)))
-                init[:m], init[:, :m], init[:, w - m:] = cv2.GC_BGD, cv2.GC_BGD, cv2.GC_BGD
-                rh, rw = 0.8 * h, 0.8 * h * 0.8
-            else:
-                rh, rw = frac * h, frac * h * 0.8
-                rect = (max(0, int(cx - rw / 2)), max(0, int(cy - rh / 2)),
-                        min(w, int(cx + rw / 2)), min(h, int(cy + rh / 2)))
-                init = np.full((h, w), cv2.GC_BGD, np.uint8)
-                init[rect[1]:rect[3], rect[0]:rect[2]] = cv2.GC_PR_BGD
-            cv2.ellipse(init, (int(cx), int(cy)), (int(rw / 4), int(rh / 4)), 0, 0, 360,
-                        int(cv2.GC_PR_FGD), -1)
-            mask = _components_touching(self._cut(image, self._with_points(init, prompt, r),
-                                                  rect, self.iterations + 1),
-                                        seeds)
-            found = bbox(mask) if _more_than_the_click(mask, r) else None
-            if frac is None:
-                return mask if found is not None and mask.sum() > best.sum() else best
-            best = mask
-            if found is not None:
-                inside = (found[0] > rect[0] + 2 or rect[0] == 0) and \
+        for frac in (0.3, 0.45, 0.6, 0.8):
+            rh, rw = frac * h, frac * h * 0.8
+            rect = (max(0, int(cx - rw / 2)), max(0, int(cy - rh / 2)),
+                    min(w, int(cx + rw / 2)), min(h, int(cy + rh / 2)))
+            init = np.full((h, w), cv2.GC_BGD, np.uint8)
+            init[rect[1]:rect[3], rect[0]:rect[2]] = cv2.GC_PR_BGD
+            best = self._cut_around_click(image, prompt, seeds, init, rect, cx, cy, rw, rh, r)
+            found = bbox(best) if _more_than_the_click(best, r) else None
+            if found is not None and \
+                    (found[0] > rect[0] + 2 or rect[0] == 0) and \
                     (found[2] < rect[2] - 2 or rect[2] == w) and \
-                    (found[1] > rect[1] + 2 or rect[1] == 0) and (found[3] < rect[3] - 2 or rect[3] == h)
-                if inside:
-                    break
-        return best
+                    (found[1] > rect[1] + 2 or rect[1] == 0) and \
+                    (found[3] < rect[3] - 2 or rect[3] == h):
+                return best
+        init = np.full((h, w), cv2.GC_PR_BGD, np.uint8)
+        m = max(2, round(0.03 * min(h, w)))
+        init[:m], init[:, :m], init[:, w - m:] = cv2.GC_BGD, cv2.GC_BGD, cv2.GC_BGD
+        whole = self._cut_around_click(image, prompt, seeds, init, (0, 0, w, h), cx, cy,
+                                       0.8 * h * 0.8, 0.8 * h, r)
+        return whole if _more_than_the_click(whole, r) and whole.sum() > best.sum() else best
+
+    def _cut_around_click(self, image, prompt, seeds, init, rect, cx, cy, rw, rh, r):
+        """GrabCut in ``rect`` from ``init`` with an ellipse of probable subject (a quarter
+        of ``rw`` × ``rh``) around the click; the parts touching the click's ``seeds``."""
+        cv2.ellipse(init, (int(cx), int(cy)), (int(rw / 4), int(rh / 4)), 0, 0, 360,
+                    int(cv2.GC_PR_FGD), -1)
+        cut = self._cut(image, self._with_points(init, prompt, r), rect, self.iterations + 1)
+        return _components_touching(cut, seeds)
 
     # --- tracking --------------------------------------------------------------------------
     def track(self, feature, image, prior: Segment, evidence=None) -> Segment:
