@@ -56,10 +56,12 @@ def figure_mask(i: int, x0: float = 70, speed: float = 1.0) -> np.ndarray:
 
 def make_subject_clip(path, frames: int = 30, *, cut: int | None = None,
                       absent: range = range(0), dim_from: int | None = None,
-                      twin: tuple[int, int, int, int] | None = None) -> list[np.ndarray]:
+                      twin: tuple[int, int, int, int] | None = None,
+                      speed: float = 1.0) -> list[np.ndarray]:
     """Write the clip; return the true mask of every frame (empty where absent or after
     ``cut``); from frame ``dim_from`` on, the exposure drops to 30 %. ``twin`` (x0, y0,
-    x1, y1 of the first frame) is a still patch of the subject's colour in the scenery."""
+    x1, y1 of the first frame) is a still patch of the subject's colour in the scenery;
+    the figure walks ``speed`` px a frame."""
     textures = [_texture(1), _texture(2)]
     if twin is not None:
         x0, y0, x1, y1 = twin
@@ -74,7 +76,7 @@ def make_subject_clip(path, frames: int = 30, *, cut: int | None = None,
             shot = 1 if cut is not None and i >= cut else 0
             off = int(i * 0.7) % 60
             img = textures[shot][10:10 + H, off:off + W].copy()
-            mask = figure_mask(i) if shot == 0 and i not in absent else np.zeros((H, W), bool)
+            mask = figure_mask(i, speed=speed) if shot == 0 and i not in absent else np.zeros((H, W), bool)
             img[mask] = (200, 40, 150)
             img[mask & (np.arange(H)[:, None] < 35)] = (240, 200, 60)  # a yellow head
             truth.append(mask)
@@ -441,6 +443,23 @@ def test_a_click_on_a_flat_subject_against_scenery_of_its_colour_finds_the_subje
     image, neighbours = source.frame(0), source.neighbours(0, 0, 11)
     mask = GrabCutSegmenter().from_prompt(None, image, click(0), neighbours).mask
     assert mask_iou(mask, truth[0]) > 0.6, mask_iou(mask, truth[0])
+
+
+def test_a_clicks_motion_cue_leaves_out_where_the_compared_frame_had_the_subject(tmp_path):
+    """A figure walking fast: the difference to a later frame also shows the figure where
+    it is then (a ghost). The cue compares with a second, farther frame and keeps as
+    likely subject only what differs from both, which the ghost does not."""
+    path = tmp_path / "walk.mp4"
+    truth = make_subject_clip(path, frames=14, speed=4.0)
+    source = FrameSource(path, (W, H))
+    image, neighbours = source.frame(0), source.neighbours(0, 0, 13)
+    assert [offset for offset, _ in neighbours] == [4, 8]  # after the click, then farther
+    segmenter = GrabCutSegmenter()
+    _, own_first = segmenter._motion_cue(image, neighbours[:1], 70, 50, 2)
+    _, own_both = segmenter._motion_cue(image, neighbours, 70, 50, 2)
+    ghost = lambda own: np.count_nonzero(own & ~truth[0]) / max(1, np.count_nonzero(own))
+    assert ghost(own_first) > 0.3  # the first difference alone takes in the ghost
+    assert ghost(own_both) < 0.05 and np.count_nonzero(own_both & truth[0]) > 0.4 * truth[0].sum()
 
 
 def test_a_frame_that_cannot_be_written_names_the_export_not_a_temp_file(short_session, tmp_path):

@@ -322,9 +322,32 @@ class GrabCutSegmenter:
 
     def _motion_cue(self, image, neighbours, cx: float, cy: float, r: int):
         """(changed, own): pixels that moved unlike the camera, and those among them that
-        moved like the clicked point; None when the frames give no usable cue."""
+        moved like the clicked point; None when the frames give no usable cue. The first
+        neighbour gives both; a second one keeps in ``own`` only what differs from it too
+        (the compared frame's subject leaves a ghost where it was, in the first
+        difference only)."""
+        neighbour = neighbours[0][1]
+        blob, diff_cam = self._changed_near_click(image, neighbour, cx, cy, r)
+        if blob is None:
+            return None
         h, w = image.shape[:2]
-        neighbour = neighbours[0][1]  # the frame FrameSource.neighbours picked for the cue
+        dx, dy = _own_shift(image, neighbour, cx, cy, 4 * r, max(8, min(h, w) // 8))
+        shifted = cv2.warpAffine(neighbour, np.float32([[1, 0, -dx], [0, 1, -dy]]), (w, h),
+                                 borderMode=cv2.BORDER_REFLECT)
+        own = blob & (_difference(image, shifted) < 0.5 * diff_cam)
+        if len(neighbours) > 1:
+            other, _ = self._changed_near_click(image, neighbours[1][1], cx, cy, r)
+            if other is not None:
+                own &= other
+        return blob, own
+
+    @staticmethod
+    def _changed_near_click(image, neighbour, cx: float, cy: float, r: int):
+        """(region, difference): how much the frame differs from ``neighbour`` aligned by
+        the camera's motion, and the region of it touching the click that counts as
+        changed (in a dim or flat frame a smaller difference counts); region None when
+        nothing or most of the frame changed."""
+        h, w = image.shape[:2]
         diff_cam = _difference(image, camera_aligned(image, neighbour))
         noise = float(np.median(diff_cam))
         threshold = max(12.0 / contrast_gain(image), 4.0 * noise)  # a lower floor when dim
@@ -334,12 +357,8 @@ class GrabCutSegmenter:
         _disk(near, cx, cy, 3 * r, 1)
         blob = _components_touching(changed, near > 0)
         if not blob.any() or blob.sum() > 0.4 * h * w:
-            return None
-        dx, dy = _own_shift(image, neighbour, cx, cy, 4 * r, max(8, min(h, w) // 8))
-        shifted = cv2.warpAffine(neighbour, np.float32([[1, 0, -dx], [0, 1, -dy]]), (w, h),
-                                 borderMode=cv2.BORDER_REFLECT)
-        own = blob & (_difference(image, shifted) < 0.5 * diff_cam)
-        return blob, own
+            return None, diff_cam
+        return blob, diff_cam
 
     def _from_click(self, image, prompt: Prompt, neighbours, r: int) -> np.ndarray:
         h, w = image.shape[:2]

@@ -106,10 +106,11 @@ class FrameSource:
 
     def neighbours(self, index: int, first: int, last: int, reach: int = NEIGHBOUR_REACH,
                    count: int = NEIGHBOUR_COUNT) -> list[tuple[int, np.ndarray]]:
-        """``[(offset, frame)]`` of the frame of ``first..last`` that a motion cue at
+        """``[(offset, frame)]`` of the frames of ``first..last`` that a motion cue at
         ``index`` compares with (``[]`` when there is none): of up to ``count`` frames
         within ``reach`` of it (two or more away, spread evenly), the nearest at least
-        :data:`CUE_GAP` away, after rather than before. Only that frame is decoded."""
+        :data:`CUE_GAP` away, after rather than before; then a second one, on the other
+        side where there is one, else farther on the same side. Only those are decoded."""
         offsets = [i - index for i in range(max(first, index - reach), min(last, index + reach) + 1)
                    if abs(i - index) >= 2]
         if len(offsets) > count:
@@ -118,8 +119,17 @@ class FrameSource:
         if not offsets:
             return []
         offset = min(offsets, key=lambda o: (abs(o) < CUE_GAP, abs(o), o < 0))
-        image = self.frame(index + offset)
-        return [] if image is None else [(offset, image)]
+        others = [o for o in offsets if o * offset < 0] or \
+            [o for o in offsets if o * offset > 0 and abs(o) >= 2 * abs(offset)]
+        picked = [offset]
+        if others:
+            picked.append(min(others, key=lambda o: (abs(o) < CUE_GAP, abs(o))))
+        out = []
+        for o in picked:
+            image = self.frame(index + o)
+            if image is not None:
+                out.append((o, image))
+        return out
 
 
 class FlowWarp:
