@@ -425,6 +425,25 @@ def test_warp_follows_a_subject_moving_against_the_background():
     assert mask_iou(moved, mask_b) > 0.9 > mask_iou(mask_a, mask_b)
 
 
+def test_the_warp_follows_a_subject_walking_out_past_the_frames_edge():
+    """Only the part of the subject still in the picture can be matched: a shift that
+    takes the rest past the edge is found, on either side, as one well inside is."""
+    from editor.analysis.matting.propagate import FlowWarp
+
+    rng = np.random.default_rng(0)
+    scenery = cv2.GaussianBlur(rng.uniform(0, 255, (H, W, 3)).astype(np.float32), (0, 0), 3)
+    for x, step in ((90, 7), (16, -12), (W - 16, 12)):
+        before = np.zeros((H, W), np.uint8)
+        cv2.circle(before, (x, 50), 14, 1, -1)
+        after = np.zeros((H, W), np.uint8)
+        cv2.circle(after, (x + step, 50), 14, 1, -1)
+        prev, cur = scenery.copy(), scenery.copy()
+        prev[before > 0], cur[after > 0] = (200, 40, 150), (200, 40, 150)
+        dx, dy, error = FlowWarp.subject_shift(prev.astype(np.uint8), cur.astype(np.uint8),
+                                               before > 0)
+        assert (dx, dy) == (step, 0) and error < 1.0, (x, step, dx, dy, error)
+
+
 def test_a_lost_subject_is_found_again_after_an_occlusion(tmp_path):
     path = tmp_path / "gone.mp4"
     truth = make_subject_clip(path, frames=30, absent=range(12, 16))

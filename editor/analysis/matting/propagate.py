@@ -165,7 +165,9 @@ class FlowWarp:
                       reach: int | None = None) -> tuple[int, int, float]:
         """(dx, dy, error): the shift that best moves ``prev``'s pixels under ``mask`` onto
         ``cur``, searched ``reach`` px each way (default: half the subject's size), and the
-        mean squared colour difference per pixel there."""
+        mean squared colour difference per pixel there. A shift may take part of the
+        subject past the frame's edge (it walks out of the picture): only the pixels
+        that stay inside are compared, at least half of them."""
         box = bbox(mask)
         if box is None:
             return 0, 0, float("inf")
@@ -175,15 +177,30 @@ class FlowWarp:
         if x1 - x0 < 3 or y1 - y0 < 3 or count < 9:
             return 0, 0, float("inf")
         reach = reach if reach is not None else max(6, int(0.5 * max(x1 - x0, y1 - y0)))
-        sx0, sy0 = max(0, x0 - reach), max(0, y0 - reach)
-        sx1, sy1 = min(w, x1 + reach), min(h, y1 + reach)
-        template = np.ascontiguousarray(prev[y0:y1, x0:x1]).astype(np.float32)
-        weights = np.repeat(mask[y0:y1, x0:x1, None], 3, axis=2).astype(np.float32)
-        scores = cv2.matchTemplate(np.ascontiguousarray(cur[sy0:sy1, sx0:sx1]).astype(np.float32),
-                                   template, cv2.TM_SQDIFF, mask=weights)
-        scores = np.nan_to_num(scores, nan=np.inf, posinf=np.inf)
+        # the search region, padded past the frame's edges with zeros marked not inside
+        region = np.zeros((y1 - y0 + 2 * reach, x1 - x0 + 2 * reach, 3), np.float32)
+        inside = np.zeros(region.shape[:2], np.float32)
+        ry0, rx0 = max(0, y0 - reach), max(0, x0 - reach)
+        ry1, rx1 = min(h, y1 + reach), min(w, x1 + reach)
+        oy, ox = ry0 - (y0 - reach), rx0 - (x0 - reach)
+        region[oy:oy + ry1 - ry0, ox:ox + rx1 - rx0] = cur[ry0:ry1, rx0:rx1]
+        inside[oy:oy + ry1 - ry0, ox:ox + rx1 - rx0] = 1.0
+        template = prev[y0:y1, x0:x1].astype(np.float32)
+        weight = mask[y0:y1, x0:x1].astype(np.float32)
+        weighted = template * weight[:, :, None]
+
+        def correlate(image, kernel):
+            return cv2.matchTemplate(image, kernel, cv2.TM_CCORR)
+
+        # sum over the template's pixels inside the frame of (cur - prev)^2, expanded
+        compared = correlate(inside, weight)
+        squared = (correlate(region * region, np.repeat(weight[:, :, None], 3, axis=2))
+                   - 2.0 * correlate(region, weighted)
+                   + correlate(np.repeat(inside[:, :, None], 3, axis=2), weighted * template))
+        scores = np.where(compared >= 0.5 * count, np.maximum(squared, 0.0)
+                          / np.maximum(compared, 1.0), np.inf)
         by, bx = np.unravel_index(int(np.argmin(scores)), scores.shape)
-        return sx0 + int(bx) - x0, sy0 + int(by) - y0, float(scores[by, bx]) / (3 * count)
+        return int(bx) - reach, int(by) - reach, float(scores[by, bx]) / 3
 
     def locate(self, ref_image: np.ndarray, ref_mask: np.ndarray, image: np.ndarray,
                whole: bool = False) -> tuple[np.ndarray, float]:
