@@ -177,14 +177,17 @@ class FlowWarp:
         if x1 - x0 < 3 or y1 - y0 < 3 or count < 9:
             return 0, 0, float("inf")
         reach = reach if reach is not None else max(6, int(0.5 * max(x1 - x0, y1 - y0)))
-        # the search region, padded past the frame's edges with zeros marked not inside
-        region = np.zeros((y1 - y0 + 2 * reach, x1 - x0 + 2 * reach, 3), np.float32)
+        # the search region, padded past the frame's edges (by at most the subject's
+        # size: further out, less than half of it would be inside) with zeros marked
+        # not inside
+        bw, bh = x1 - x0, y1 - y0
+        sx0, sy0 = max(x0 - reach, -bw), max(y0 - reach, -bh)
+        sx1, sy1 = min(x1 + reach, w + bw), min(y1 + reach, h + bh)
+        region = np.zeros((sy1 - sy0, sx1 - sx0, 3), np.float32)
         inside = np.zeros(region.shape[:2], np.float32)
-        ry0, rx0 = max(0, y0 - reach), max(0, x0 - reach)
-        ry1, rx1 = min(h, y1 + reach), min(w, x1 + reach)
-        oy, ox = ry0 - (y0 - reach), rx0 - (x0 - reach)
-        region[oy:oy + ry1 - ry0, ox:ox + rx1 - rx0] = cur[ry0:ry1, rx0:rx1]
-        inside[oy:oy + ry1 - ry0, ox:ox + rx1 - rx0] = 1.0
+        ry0, rx0, ry1, rx1 = max(0, sy0), max(0, sx0), min(h, sy1), min(w, sx1)
+        region[ry0 - sy0:ry1 - sy0, rx0 - sx0:rx1 - sx0] = cur[ry0:ry1, rx0:rx1]
+        inside[ry0 - sy0:ry1 - sy0, rx0 - sx0:rx1 - sx0] = 1.0
         template = prev[y0:y1, x0:x1].astype(np.float32)
         weight = mask[y0:y1, x0:x1].astype(np.float32)
         weighted = template * weight[:, :, None]
@@ -200,7 +203,7 @@ class FlowWarp:
         scores = np.where(compared >= 0.5 * count, np.maximum(squared, 0.0)
                           / np.maximum(compared, 1.0), np.inf)
         by, bx = np.unravel_index(int(np.argmin(scores)), scores.shape)
-        return int(bx) - reach, int(by) - reach, float(scores[by, bx]) / 3
+        return sx0 + int(bx) - x0, sy0 + int(by) - y0, float(scores[by, bx]) / 3
 
     def locate(self, ref_image: np.ndarray, ref_mask: np.ndarray, image: np.ndarray,
                whole: bool = False) -> tuple[np.ndarray, float]:
