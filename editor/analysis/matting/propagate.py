@@ -196,10 +196,11 @@ class FlowWarp:
             return cv2.matchTemplate(image, kernel, cv2.TM_CCORR)
 
         # sum over the template's pixels inside the frame of (cur - prev)^2, expanded
+        # (the channels' squares summed before correlating)
         compared = correlate(inside, weight)
-        squared = (correlate(region * region, np.repeat(weight[:, :, None], 3, axis=2))
+        squared = (correlate((region * region).sum(axis=2), weight)
                    - 2.0 * correlate(region, weighted)
-                   + correlate(np.repeat(inside[:, :, None], 3, axis=2), weighted * template))
+                   + correlate(inside, (weighted * template).sum(axis=2)))
         scores = np.where(compared >= 0.5 * count, np.maximum(squared, 0.0)
                           / np.maximum(compared, 1.0), np.inf)
         by, bx = np.unravel_index(int(np.argmin(scores)), scores.shape)
