@@ -15,7 +15,9 @@ no GPU.
   is the box (in a dim or flat frame a smaller difference counts, as if stretched to a
   normal contrast). The cut stays within that region (holes filled, grown by the click's
   radius): background of the subject's colours beside it sits still. Pixels that the
-  clicked point's own shift explains better than the camera's are likely subject.
+  clicked point's own shift explains better than the camera's, and that differ from a
+  second frame too, are likely subject (the first frame's subject leaves a ghost where
+  it was, in that difference only).
   Without motion, rectangles of growing size around the click are tried and the first
   whose cut-out stays inside is kept; a subject bigger than all of them is cut from the
   whole frame.
