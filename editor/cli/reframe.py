@@ -23,7 +23,13 @@ def register(subparsers, common) -> None:
     parser.add_argument("--smoothness", type=float, default=0.5, metavar="S",
                         help="0 (follow closely) .. 1 (very steady camera); default 0.5")
     parser.add_argument("--subject", metavar="X,Y@FRAME",
-                        help="follow the subject at this source pixel on this frame")
+                        help="follow the subject at this source pixel on this frame "
+                             "(tracked through its shot by the matting engine)")
+    parser.add_argument("--backend", choices=("auto", "sam", "grabcut"), default="auto",
+                        help="how --subject is tracked: auto (default) uses SAM if a "
+                             "checkpoint is installed, else GrabCut")
+    parser.add_argument("--checkpoint", metavar="PATH",
+                        help="a SAM checkpoint file for --subject instead of an installed one")
     parser.add_argument("--pin", action="append", default=[], metavar="FRAME:X,Y",
                         help="fix the crop's top-left corner on a frame (repeatable); the "
                              "camera re-plans around it")
@@ -84,6 +90,8 @@ def run(args) -> int:
     if not 1.0 <= args.zoom <= 4.0:
         raise UsageError(f"--zoom must be between 1 and 4, not {args.zoom}")
     subject = _subject(args.subject) if args.subject else None
+    if args.checkpoint and args.backend == "grabcut":
+        raise UsageError("--checkpoint is for SAM; it cannot be used with --backend grabcut")
     pins = dict(_pin(p) for p in args.pin)
     size = _size(args.size) if args.size else None
     video_out = output_path(args.output, args.overwrite) if args.output else None
@@ -94,6 +102,8 @@ def run(args) -> int:
     with ProgressBar(args, "reframe") as progress:
         result = reframe(args.file, aspect=ratio, zoom=args.zoom, smoothness=args.smoothness,
                          keyframes=pins, subject=subject, mode=args.mode,
+                         subject_backend="sam" if args.checkpoint else args.backend,
+                         checkpoint=args.checkpoint,
                          cache=None if args.no_cache else AnalysisCache(),
                          progress=progress, on_warning=warn)
     if size is not None:

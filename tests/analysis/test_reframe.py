@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 import pytest
 
+import editor.analysis.matting as matting
 import editor.analysis.reframe.signals as reframe_signals
 from editor.analysis.reframe import (Signals, crop_size, output_size, parse_aspect,
                                      path_from_suggestions, plan, reframe, to_suggestions)
@@ -313,14 +314,52 @@ def test_user_keyframe_replans_from_the_cache(clip, cache, planned, monkeypatch)
     assert shot.user_keyframes == [[75, right, 0]]  # saved as it is applied
 
 
-def test_clicked_subject_is_tracked(clip, cache):
-    _, boxes = clip
-    b = boxes[10]
-    result = reframe(clip[0], aspect="9:16", cache=cache,
-                     subject=((b[0] + b[2]) / 2, (b[1] + b[3]) / 2, 10))
-    assert inside(result, boxes, range(10, 50)) >= 0.9
+def test_clicked_subject_is_tracked_both_ways_through_its_shot(clip, cache, monkeypatch):
+    path, boxes = clip
+    b = boxes[30]  # the walking figure's shot is frames 0-49; the click is mid-shot
+    click = ((b[0] + b[2]) / 2, (b[1] + b[3]) / 2, 30)
+    tracked = reframe_signals.track_subject(path, frame=30, x=click[0], y=click[1],
+                                            shot=(0, 49), cache=cache)
+    assert set(tracked) <= set(range(50)) and len(tracked) >= 45  # before the click too
+    close = [abs(tracked[i][0] - boxes[i][0]) <= 6 and abs(tracked[i][2] - boxes[i][2]) <= 6
+             for i in tracked]
+    assert np.mean(close) >= 0.8
+    result = reframe(path, aspect="9:16", cache=cache, subject=click)
+    assert inside(result, boxes, range(0, 50)) >= 0.9
+
+    def no_tracking(*args, **kwargs):
+        raise AssertionError("re-planning tracked the subject again")
+
+    monkeypatch.setattr(matting, "matte", no_tracking)  # a dragged keyframe: cached boxes
+    pinned = reframe(path, aspect="9:16", cache=cache, subject=click, keyframes={75: (90, 0)})
+    assert pinned.xs[75] == 90 and np.array_equal(pinned.xs[:50], result.xs[:50])
     with pytest.raises(CutwiseError):
-        reframe(clip[0], cache=cache, subject=(W + 5, 10, 0))
+        reframe(path, cache=cache, subject=(W + 5, 10, 0))
+
+
+def test_clicked_subject_outranks_a_stronger_blob_and_keeps_the_blobs_on_it():
+    n = 60
+    boxes = np.zeros((n, reframe_signals.MAX_BLOBS, reframe_signals.BLOB_FIELDS), np.float32)
+    boxes[:, 0] = _blob(230, 300, 0.05)  # a strong blob on the right all shot long
+    boxes[:, 1] = _blob(30, 62, 0.01)    # the clicked subject's arm, out of its box
+    boxes[:, 2] = _blob(125, 160, 0.01)  # something else, clear of it
+    signals = Signals(W, H, n, np.arange(n), boxes)
+    user = {i: (60.0, 20.0, 110.0, 170.0) for i in range(n)}  # its mask lost the arm
+    xs, _, _, _ = plan(signals, [(0, n - 1)], (102, 180), fps=FPS, user_boxes=user)
+    assert np.all(xs <= 30) and np.all(xs + 102 >= 110)  # the box and its arm
+    auto, _, _, _ = plan(signals, [(0, n - 1)], (102, 180), fps=FPS)
+    assert np.all(auto + 102 >= 300)  # without the click, the strong blob wins
+
+
+def test_a_click_on_a_later_shot_tracks_that_shot_only(tmp_path):
+    path, boxes = make_subject_clip(tmp_path / "two.mp4", shots=("walk", "still"),
+                                    frames_per_shot=30, audio=False)
+    b = boxes[40]
+    tracked = reframe_signals.track_subject(path, frame=40, x=(b[0] + b[2]) / 2,
+                                            y=(b[1] + b[3]) / 2, shot=(30, 59))
+    assert set(tracked) <= set(range(30, 60)) and len(tracked) >= 27
+    result = reframe(path, aspect="9:16", subject=((b[0] + b[2]) / 2, (b[1] + b[3]) / 2, 40))
+    assert inside(result, boxes, range(30, 60)) >= 0.9
 
 
 def test_subject_too_wide_gives_a_padded_layout(tmp_path):

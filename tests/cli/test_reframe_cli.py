@@ -17,10 +17,14 @@ def private_cache(monkeypatch, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def clip(tmp_path_factory):
-    path, _ = make_subject_clip(tmp_path_factory.mktemp("cli-reframe") / "figure.mp4",
-                                shots=("walk", "still"), frames_per_shot=30)
-    return path
+def clip_and_boxes(tmp_path_factory):
+    return make_subject_clip(tmp_path_factory.mktemp("cli-reframe") / "figure.mp4",
+                             shots=("walk", "still"), frames_per_shot=30)
+
+
+@pytest.fixture(scope="module")
+def clip(clip_and_boxes):
+    return clip_and_boxes[0]
 
 
 def test_json_contract(capsys, clip):
@@ -52,9 +56,22 @@ def test_render_keyframes_and_pins(capsys, clip, tmp_path):
     assert "already exists" in capsys.readouterr().err
 
 
+def test_subject_click_is_followed(capsys, clip_and_boxes):
+    path, boxes = clip_and_boxes
+    b = boxes[20]
+    assert cli.main(["reframe", str(path), "--subject", f"{(b[0] + b[2]) / 2:.0f},"
+                     f"{(b[1] + b[3]) / 2:.0f}@20", "--backend", "grabcut", "--json", "-q"]) == 0
+    frames = json.loads(capsys.readouterr().out)["frames"]
+    kept = [f["x"] <= boxes[i][0] and boxes[i][2] <= f["x"] + 102
+            for i, f in enumerate(frames[:30])]
+    assert sum(kept) >= 27  # the walking figure, before and after the click
+
+
 @pytest.mark.parametrize("args, message", [
     (["--aspect", "9:0"], "aspect"),
     (["--subject", "banana"], "--subject"),
+    (["--subject", "60,90@0", "--backend", "grabcut", "--checkpoint", "sam.pth"], "--checkpoint"),
+    (["--subject", "60,90@0", "--checkpoint", "missing.pth"], "missing.pth"),
     (["--smoothness", "3"], "--smoothness"),
     (["--pin", "x"], "--pin"),
     (["--size", "5x5"], "--size"),

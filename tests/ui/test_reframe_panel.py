@@ -73,11 +73,15 @@ def test_run_preview_drag_and_render(make_window, qtbot, clip, tmp_path):
               if s.start <= 40 <= s.end]
     assert pinned and [40, round(want), 0] in pinned[0].data["user_keyframes"]
 
-    # picking a subject: the next click on the video sets it
+    # picking a subject: the next click on the video sets it; the camera follows it
     panel.pick_button.setChecked(True)
-    video.mouse_pressed_on_video.emit(QPointF(100, 90), Qt.LeftButton)
-    assert panel.run_params()["subject"] == [100.0, 90.0, 40]
+    video.mouse_pressed_on_video.emit(QPointF(80, 100), Qt.LeftButton)  # the figure's body
+    assert panel.run_params()["subject"] == [80.0, 100.0, 40]
     assert not panel.pick_button.isChecked()
+    panel.run()
+    qtbot.waitUntil(lambda: panel.job is None, timeout=60000)
+    x, _, cw, _, _ = panel.crop_at(55)
+    assert x <= 64 and x + cw >= 96  # the still figure's body on a later frame of the shot
 
     # render job with progress
     out = tmp_path / "vertical.mp4"

@@ -11,15 +11,16 @@
 
 Pipeline: shots from :mod:`editor.analysis.shots` (the camera starts afresh at every
 cut); subject blobs per frame from one fast decoding pass (:mod:`.signals`: motion that
-the camera does not explain, spectral-residual visual saliency, and a clicked subject
-followed by a tracker), cached per file; per shot, one subject is followed through the
-blobs (a Viterbi pass: strong blobs, no jumps to far-off ones), each frame's subject
-becomes an interval the crop must cover with a margin (and, where the box is sure, the
-box itself at a much higher cost), and an L1-optimal path (:mod:`.path`) picks a
-stationary, panning or tracking camera. A shot whose subject is clearly wider than the
-crop on most of its frames is marked ``padded``: the renderer then shows the whole frame
-over a blurred (or coloured) background instead of cutting the subject in half. User keyframes pin the
-path on their frames; re-planning with them does not decode again.
+the camera does not explain, spectral-residual visual saliency), cached per file, and a
+clicked subject followed through its shot by the matting engine; per shot, one subject
+is followed through the blobs (a Viterbi pass: strong blobs, no jumps to far-off ones),
+each frame's subject becomes an interval the crop must cover with a margin (and, where
+the box is sure, the box itself at a much higher cost), and an L1-optimal path
+(:mod:`.path`) picks a stationary, panning or tracking camera. A shot whose subject is
+clearly wider than the crop on most of its frames is marked ``padded``: the renderer
+then shows the whole frame over a blurred (or coloured) background instead of cutting
+the subject in half. User keyframes pin the path on their frames; re-planning with them
+does not decode again.
 """
 
 from __future__ import annotations
@@ -268,11 +269,10 @@ def _target_intervals(boxes: np.ndarray, user: dict[int, tuple], start: int,
     a0, a1 = np.full(n, np.nan), np.full(n, np.nan)
     conf = np.zeros(n)
     for i in range(n):
-        cands = []
-        if start + i in user:
-            box = user[start + i]
-            cands.append((box, 1.0))
+        cands = [(user[start + i], 1.0)] if start + i in user else []
         blobs = boxes[i][boxes[i, :, 4] > 0]
+        if cands:  # the user's subject: only the blobs on it (limbs its box lost)
+            blobs = blobs[_overlaps(blobs, cands[0][0])]
         if len(blobs):
             top = blobs[0, 4]
             cands += [((b[0], b[1], b[2], b[3]), min(1.0, max(0.2, b[4] / MIN_SCORE)))
@@ -311,6 +311,12 @@ def _target_intervals(boxes: np.ndarray, user: dict[int, tuple], start: int,
     lo, hi = a1 + margin - crop, a0 - margin
     centre = (a0 + a1) / 2 - crop / 2
     return lo, hi, centre, conf, (firm_lo, firm_hi, firm)
+
+
+def _overlaps(blobs: np.ndarray, box: tuple) -> np.ndarray:
+    """Which of ``blobs`` (rows of x0, y0, x1, y1, ...) share some area with ``box``."""
+    return (np.minimum(blobs[:, 2], box[2]) > np.maximum(blobs[:, 0], box[0])) & \
+        (np.minimum(blobs[:, 3], box[3]) > np.maximum(blobs[:, 1], box[1]))
 
 
 def _rein_wide(a0: np.ndarray, a1: np.ndarray, seen: np.ndarray, reach: int) -> np.ndarray:
@@ -431,14 +437,17 @@ def _progress_span(progress: ProgressCallback, lo: int, hi: int) -> ProgressCall
 
 def reframe(path: str | Path, *, aspect: str | Fraction = "9:16", zoom: float = 1.0,
             smoothness: float = 0.5, keyframes: dict[int, tuple[float, float]] | None = None,
-            subject: tuple[float, float, int] | None = None, mode: str = "auto",
+            subject: tuple[float, float, int] | None = None, subject_backend: str = "auto",
+            checkpoint: str | None = None, mode: str = "auto",
             output_long_side: int = 1920, cache: AnalysisCache | None = None,
             progress: ProgressCallback = no_progress, cancel: CancelToken | None = None,
             on_warning: WarningCallback | None = None) -> ReframeResult:
     """Plan the crop of every frame of ``path`` for ``aspect``.
 
     ``keyframes``: ``{frame: (x, y)}`` crop corners the user fixed; ``subject``: ``(x,
-    y, frame)``, a point on the subject to follow (source pixels). Raises the media
+    y, frame)``, a point on the subject to follow (source pixels), tracked by the
+    matting engine with ``subject_backend`` and ``checkpoint`` (see
+    :func:`~editor.analysis.matting.make_segmenter`). Raises the media
     layer's typed errors for unreadable input and
     :class:`~editor.core.errors.Cancelled` when ``cancel`` is set.
     """
@@ -460,6 +469,7 @@ def reframe(path: str | Path, *, aspect: str | Fraction = "9:16", zoom: float = 
         {t.end + 1 for t in shots.transitions}
     signals = None
     key = None
+    found = 600 if subject is not None else 950  # progress: tracking a subject takes long
     if cache is not None:
         key = cache.key(path, "reframe-signals", VERSION,
                         {"width": ANALYSIS_WIDTH, "resets": sorted(resets)})
@@ -468,7 +478,7 @@ def reframe(path: str | Path, *, aspect: str | Fraction = "9:16", zoom: float = 
     if signals is None:
         signals = extract_signals(path, width=width, height=height,
                                   frame_count=video.frame_count, fps=fps, resets=resets,
-                                  progress=_progress_span(progress, 250, 950), cancel=cancel,
+                                  progress=_progress_span(progress, 250, found), cancel=cancel,
                                   on_warning=on_warning)
         if key is not None:
             cache.put_arrays(key, signals.to_arrays())
@@ -482,11 +492,13 @@ def reframe(path: str | Path, *, aspect: str | Fraction = "9:16", zoom: float = 
         if not (0 <= sx < width and 0 <= sy < height and 0 <= sframe < frame_count):
             raise CutwiseError(f"the subject point {sx:g},{sy:g}@{sframe} is outside the "
                                f"{width}x{height} picture or its {frame_count} frames.")
-        shot_end = next((e for s, e in ranges if s <= sframe <= e), frame_count - 1)
-        progress(950, 1000, "tracking the subject")
-        user_boxes = track_subject(path, frame=int(sframe), x=sx, y=sy, end=shot_end,
-                                   width=width, height=height, fps=fps, signals=signals,
-                                   cancel=cancel)
+        # the shot around the click (in a transition: the nearer shot, from the click)
+        first, last = min(ranges, key=lambda r: max(r[0] - sframe, sframe - r[1], 0))
+        shot = (min(first, int(sframe)), max(last, int(sframe)))
+        user_boxes = track_subject(path, frame=int(sframe), x=sx, y=sy, shot=shot,
+                                   backend=subject_backend, checkpoint=checkpoint, cache=cache,
+                                   progress=_progress_span(progress, found, 970),
+                                   cancel=cancel, on_warning=on_warning)
     progress(970, 1000, "planning the camera")
     xs, ys, padded, plans = plan(signals, ranges, crop, fps=fps, smoothness=smoothness,
                                  keyframes=keyframes, user_boxes=user_boxes, mode=mode)

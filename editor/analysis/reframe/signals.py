@@ -15,8 +15,10 @@ floats a frame). The signals, fused with weights:
 * **visual saliency** (weight :data:`W_VISUAL`): the spectral residual of Hou & Zhang
   (CVPR 2007) on a 64-pixel-wide thumbnail, per channel (luma and both chroma planes),
   written here in numpy because OpenCV 5 has no saliency module.
-* **a user-chosen subject**: a point clicked in the player, followed by OpenCV's
-  ``TrackerMIL`` (see :func:`track_subject`); it outranks everything else.
+* **a user-chosen subject**: a point clicked in the player, followed through its shot
+  by the matting engine (Segment Anything when a checkpoint is installed, else its
+  GrabCut fallback; see :func:`track_subject`); it outranks everything else: only the
+  blobs on its box still count (they bring back limbs its mask lost).
 
 Faces and people: OpenCV 5 (headless) has neither Haar cascades nor the HOG people
 detector, ``FaceDetectorYN``/``TrackerNano`` need model files that no installed package
@@ -305,43 +307,55 @@ def extract_signals(path: str | Path, *, width: int, height: int, frame_count: i
     return Signals(width, height, frame_count, np.array(index, np.int64), boxes)
 
 
-def track_subject(path: str | Path, *, frame: int, x: float, y: float, end: int,
-                  width: int, height: int, fps: float, signals: Signals | None = None,
-                  cancel: CancelToken | None = None) -> dict[int, tuple[float, float, float, float]]:
-    """Follow the subject clicked at (``x``, ``y``) on ``frame`` until ``end`` (inclusive).
+def track_subject(path: str | Path, *, frame: int, x: float, y: float,
+                  shot: tuple[int, int], backend: str = "auto", checkpoint: str | None = None,
+                  cache=None, progress: ProgressCallback = no_progress,
+                  cancel: CancelToken | None = None,
+                  on_warning=None) -> dict[int, tuple[float, float, float, float]]:
+    """Follow the subject clicked at (``x``, ``y``) on ``frame`` through its ``shot``
+    (inclusive frame range), backward and forward, with the matting engine: ``backend``
+    and ``checkpoint`` as for :func:`~editor.analysis.matting.make_segmenter` (``auto``:
+    Segment Anything when a checkpoint is installed, else the GrabCut fallback). Returns
+    ``{frame: (x0, y0, x1, y1)}``, the box of each frame's mask in source pixels; frames
+    whose mask the engine flags (lost, jumped, drifted) are left out, the blobs fill
+    them. Cached: re-planning after a dragged keyframe does not track again."""
+    import tempfile
 
-    The starting box is the blob under the click (from ``signals``) or, without one, a
-    box of a standing person's proportions around it. Returns ``{frame: (x0, y0, x1,
-    y1)}`` in source pixels; frames where the tracker lost the subject are left out.
-    """
-    a_w = min(ANALYSIS_WIDTH * 2, width)
-    a_h = max(8, round(a_w * height / width))
-    scale = width / a_w
-    box = None
-    if signals is not None and len(signals.index):
-        for bx0, by0, bx1, by1, score, *_ in signals.per_frame()[min(frame, signals.frame_count - 1)]:
-            if score > 0 and bx0 <= x <= bx1 and by0 <= y <= by1:
-                box = (bx0, by0, bx1, by1)
-                break
-    if box is None:
-        bw, bh = height * 0.25, height * 0.5
-        box = (x - bw / 2, y - bh / 2, x + bw / 2, y + bh / 2)
-    x0, y0, x1, y1 = (max(0.0, box[0]), max(0.0, box[1]), min(width, box[2]), min(height, box[3]))
-    init = tuple(int(round(v / scale)) for v in (x0, y0, x1 - x0, y1 - y0))
+    from editor.analysis.matting import Prompt, make_segmenter, matte
+    from editor.analysis.matting.models import ModelManager
+
+    key = None
+    if cache is not None:
+        if backend == "grabcut":
+            weights = None
+        elif checkpoint and Path(checkpoint).is_file():
+            weights = [str(checkpoint), Path(checkpoint).stat().st_mtime_ns]
+        else:  # what "auto" and "sam" would load
+            weights = ModelManager().first_installed()
+        key = cache.key(path, "reframe-subject", 2,
+                        {"frame": int(frame), "x": round(float(x), 1), "y": round(float(y), 1),
+                         "shot": [int(v) for v in shot], "backend": backend, "weights": weights})
+        arrays = cache.get_arrays(key)
+        if arrays is not None:
+            return {int(f): tuple(float(v) for v in box)
+                    for f, box in zip(arrays["frames"], arrays["boxes"])}
+    segmenter = make_segmenter(backend, checkpoint=checkpoint, on_warning=on_warning)
     out: dict[int, tuple[float, float, float, float]] = {}
-    tracker = None
-    for f in iter_frames(path, fmt="rgb", width=a_w, height=a_h,
-                         start_s=max(0.0, frame / fps - 1.0), cancel=cancel):
-        if f.index < frame:
-            continue
-        if f.index > end:
-            break
-        if tracker is None:
-            tracker = cv2.TrackerMIL_create()
-            tracker.init(f.image, init)
-            out[f.index] = (x0, y0, x1, y1)
-            continue
-        ok, (tx, ty, tw, th) = tracker.update(f.image)
-        if ok:
-            out[f.index] = (tx * scale, ty * scale, (tx + tw) * scale, (ty + th) * scale)
+    with tempfile.TemporaryDirectory(prefix="cutwise-subject-") as folder:
+        session = matte(path, [Prompt(int(frame), [(float(x), float(y), 1)])],
+                        segmenter=segmenter, shot=shot, folder=folder, cache=cache,
+                        progress=progress, cancel=cancel, on_warning=on_warning)
+        sx = session.display[0] / session.size[0]
+        sy = session.display[1] / session.size[1]
+        for f, info in session.frames.items():
+            # a flagged frame (lost, a jump in the mask, a drift) is one to check: skipped
+            mask = session.read_mask(f) if info.area and info.flag is None else None
+            if mask is None or not mask.any():
+                continue
+            bx, by, bw, bh = cv2.boundingRect(mask.astype(np.uint8))
+            out[f] = (bx * sx, by * sy, (bx + bw) * sx, (by + bh) * sy)
+    if key is not None:
+        frames = sorted(out)
+        cache.put_arrays(key, {"frames": np.array(frames, np.int64),
+                               "boxes": np.array([out[f] for f in frames], np.float64).reshape(-1, 4)})
     return out
