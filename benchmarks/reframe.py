@@ -28,6 +28,12 @@ skipped):
 the detected ones (the planner alone: what it loses to smoothness, margins, whip pans),
 reported as the ``planner_on_truth`` camera.
 
+``--click`` adds the ``cutwise_click`` camera: a user clicks the subject once per shot
+(the same simulated click as ``benchmarks/matting.py``: on the shot's first frame showing
+the dancer), ``reframe(..., subject=click)`` tracks it through that shot with the matting
+engine (its GrabCut fallback here), and that shot's path is taken; other shots keep the
+automatic path. Its tracking speed is reported as frames/s of the clicked shots.
+
 Results: ``benchmarks/results/reframe.json`` and ``reframe.md``, rewritten after every
 clip, so a run that is stopped early still leaves the clips it finished.
 """
@@ -123,15 +129,36 @@ def summarise(rows: list[dict]) -> dict:
             "drift_px_per_frame": tot["still_sum"] / max(1, tot["still_n"])}
 
 
+def click_path(video: Path, truth: dict, auto, aspect: str, cache: AnalysisCache
+               ) -> tuple[np.ndarray, np.ndarray, int, float]:
+    """The path with one click per shot: (xs, ys, frames tracked, seconds tracking)."""
+    from matting import click_prompts
+
+    data = np.load(video.parent / truth["subject"]["alpha_file"])
+    xs, ys = auto.xs.copy(), auto.ys.copy()
+    frames, took = 0, 0.0
+    for start, end, frame, x, y in click_prompts(truth, list(data["frames"]), data["alpha"]):
+        t0 = time.perf_counter()
+        clicked = reframe(video, aspect=aspect, cache=cache, subject=(x, y, frame),
+                          subject_backend="grabcut")
+        took += time.perf_counter() - t0
+        frames += end - start + 1
+        xs[start:end + 1], ys[start:end + 1] = clicked.xs[start:end + 1], clicked.ys[start:end + 1]
+    return xs, ys, frames, took
+
+
 def run_corpus(folder: Path, aspect: str, limit: int | None, names: set[str] | None,
-               on_clip=lambda corpus: None, truth_boxes: bool = False) -> dict:
+               on_clip=lambda corpus: None, truth_boxes: bool = False,
+               click: bool = False) -> dict:
     """Score every (chosen) clip of ``folder``; ``on_clip(partial)`` after each one."""
     index = json.loads((folder / "corpus.json").read_text())
     clips = [c for c in index["clips"] if names is None or c["name"] in names]
     clips = clips[:limit] if limit else clips
     if not clips:
         raise SystemExit(f"{folder}: no clip matches --clips")
-    cameras = CAMERAS + (("planner_on_truth",) if truth_boxes else ())
+    cameras = CAMERAS + (("planner_on_truth",) if truth_boxes else ()) + \
+        (("cutwise_click",) if click else ())
+    tracked, tracking = 0, 0.0
     per_camera = {c: [] for c in cameras}
     clip_rows, seconds, video_seconds, frames_total, padded_shots, shots_total = [], 0.0, 0.0, 0, 0, 0
     modes = {"stationary": 0, "pan": 0, "track": 0}
@@ -145,12 +172,15 @@ def run_corpus(folder: Path, aspect: str, limit: int | None, names: set[str] | N
             took = time.perf_counter() - t0
             arrays = next(iter(_signal_arrays(cache)))
             signals = Signals.from_arrays(arrays)
-        crop = result.crop
-        w, h = result.source
-        paths = {"cutwise": (result.xs, result.ys),
-                 "centre": (np.full(result.frame_count, (w - crop[0]) // 2),
-                            np.full(result.frame_count, (h - crop[1]) // 2)),
-                 "naive": naive_path(signals.per_frame(), w, h, crop)}
+            crop = result.crop
+            w, h = result.source
+            paths = {"cutwise": (result.xs, result.ys),
+                     "centre": (np.full(result.frame_count, (w - crop[0]) // 2),
+                                np.full(result.frame_count, (h - crop[1]) // 2)),
+                     "naive": naive_path(signals.per_frame(), w, h, crop)}
+            if click:
+                *paths["cutwise_click"], n, t = click_path(video, truth, result, aspect, cache)
+                tracked, tracking = tracked + n, tracking + t
         if truth_boxes:
             paths["planner_on_truth"] = truth_path(truth, result.frame_count, w, h, crop,
                                                    result.fps)
@@ -178,6 +208,8 @@ def run_corpus(folder: Path, aspect: str, limit: int | None, names: set[str] | N
                   "analysis_fps": frames_total / seconds,
                   "analysis_realtime": video_seconds / seconds, "shots": shots_total,
                   "padded_shots": padded_shots, "camera_modes": dict(modes)}
+        if click:
+            corpus["click_tracking_fps"] = tracked / max(tracking, 1e-9)
         on_clip(corpus)
     return corpus
 
@@ -232,13 +264,16 @@ def markdown(report: dict) -> str:
                   f"{cut['reversals_per_minute'] / max(1e-9, naive['reversals_per_minute']):.3f}× (floor ≤ 0.5×)",
                   f"- analysis: {corpus['analysis_fps']:.0f} frames/s, "
                   f"{corpus['analysis_realtime']:.2f}× real time (floor 2× on 1080p)",
-                  f"- shots: {corpus['shots']} ({corpus['camera_modes']}), padded: {corpus['padded_shots']}",
-                  "", "| clip | size | frames | × real time | cutwise | naive | centre |",
-                  "|---|---|---|---|---|---|---|"]
+                  f"- shots: {corpus['shots']} ({corpus['camera_modes']}), padded: {corpus['padded_shots']}"]
+        if "click_tracking_fps" in corpus:
+            lines.append(f"- one click per shot: the clicked shots tracked at "
+                         f"{corpus['click_tracking_fps']:.1f} frames/s (GrabCut fallback)")
+        shown = [c for c in ("cutwise", "cutwise_click", "naive", "centre") if c in s]
+        lines += ["", "| clip | size | frames | × real time | " + " | ".join(shown) + " |",
+                  "|---|---|---|---|" + "---|" * len(shown)]
         for r in corpus["clips"]:
             lines.append(f"| {r['clip']} | {r['size']} | {r['frames']} | {r['realtime']} | "
-                         f"{r['cutwise_coverage']:.2%} | {r['naive_coverage']:.2%} | "
-                         f"{r['centre_coverage']:.2%} |")
+                         + " | ".join(f"{r[c + '_coverage']:.2%}" for c in shown) + " |")
         lines.append("")
     if report.get("render"):
         r = report["render"]
@@ -260,6 +295,8 @@ def main() -> int:
     parser.add_argument("--name", default="reframe")
     parser.add_argument("--truth-boxes", action="store_true",
                         help="also plan from the ground-truth boxes (the planner alone)")
+    parser.add_argument("--click", action="store_true",
+                        help="also one click on the subject per shot (tracked by matting)")
     args = parser.parse_args()
     parse_aspect(args.aspect)
     report = {"aspect": args.aspect, "machine": f"{platform.machine()}, "
@@ -280,7 +317,7 @@ def main() -> int:
     for folder in args.corpora:
         print(f"{folder}:", flush=True)
         done.append(run_corpus(folder, args.aspect, args.limit, names, on_clip=save,
-                               truth_boxes=args.truth_boxes))
+                               truth_boxes=args.truth_boxes, click=args.click))
     if args.render_seconds > 0:
         report["render"] = render_speed(args.corpora[-1], args.aspect, args.render_seconds)
     print(save())
