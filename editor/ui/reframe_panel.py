@@ -50,7 +50,9 @@ class ReframePanel(EnginePanel):
         self.custom_aspect.setToolTip("Any width:height, used when Aspect is 'custom'")
         self.pick_button = QPushButton("Pick subject")
         self.pick_button.setCheckable(True)
-        self.pick_button.setToolTip("Then click the subject in the player: the camera follows it")
+        self.pick_button.setToolTip("Then click the subject in the player: the camera follows it "
+                                    "through that shot (tracked by the matting engine: SAM "
+                                    "if installed, else GrabCut, a few frames a second)")
         self.clear_button = QPushButton("Clear")
         self.clear_button.setToolTip("Forget the picked subject and the keyframes you dragged")
         self.clear_button.clicked.connect(self.clear_edits)

@@ -337,6 +337,18 @@ def test_clicked_subject_is_tracked_both_ways_through_its_shot(clip, cache, monk
         reframe(path, cache=cache, subject=(W + 5, 10, 0))
 
 
+def test_a_subject_off_the_picture_fails_before_the_analysis(clip, monkeypatch):
+    import editor.analysis.shots as shots
+
+    def no_analysis(*args, **kwargs):
+        raise AssertionError("analysed the video before checking the subject")
+
+    monkeypatch.setattr(shots, "detect_shots", no_analysis)
+    for bad in ((W + 5, 10, 0), (10, -1, 0), (10, 10, 10_000)):
+        with pytest.raises(CutwiseError, match="outside"):
+            reframe(clip[0], subject=bad)
+
+
 def test_clicked_subject_outranks_a_stronger_blob_and_keeps_the_blobs_on_it():
     n = 60
     boxes = np.zeros((n, reframe_signals.MAX_BLOBS, reframe_signals.BLOB_FIELDS), np.float32)

@@ -463,6 +463,8 @@ def reframe(path: str | Path, *, aspect: str | Fraction = "9:16", zoom: float = 
     video = info.video
     width, height = video.display_width, video.display_height
     fps = float(video.frame_rate) or 25.0
+    if subject is not None:  # before the long analysis: a typo fails at once
+        _check_subject(subject, width, height, video.frame_count)
     shots = detect_shots(path, cache=cache, progress=_progress_span(progress, 0, 250),
                          cancel=cancel, on_warning=on_warning)
     resets = set(shots.cut_frames) | {t.start for t in shots.transitions} | \
@@ -489,9 +491,7 @@ def reframe(path: str | Path, *, aspect: str | Fraction = "9:16", zoom: float = 
     user_boxes = {}
     if subject is not None:
         sx, sy, sframe = subject
-        if not (0 <= sx < width and 0 <= sy < height and 0 <= sframe < frame_count):
-            raise CutwiseError(f"the subject point {sx:g},{sy:g}@{sframe} is outside the "
-                               f"{width}x{height} picture or its {frame_count} frames.")
+        _check_subject(subject, width, height, frame_count)
         # the shot around the click (in a transition: the nearer shot, from the click)
         first, last = min(ranges, key=lambda r: max(r[0] - sframe, sframe - r[1], 0))
         shot = (min(first, int(sframe)), max(last, int(sframe)))
@@ -510,6 +510,16 @@ def reframe(path: str | Path, *, aspect: str | Fraction = "9:16", zoom: float = 
     return ReframeResult(path=str(path), aspect=_aspect_text(ratio), source=(width, height),
                          crop=crop, output=output_size(ratio, output_long_side), fps=fps,
                          xs=xs, ys=ys, padded=padded, shots=plans, warnings=warnings)
+
+
+def _check_subject(subject: tuple[float, float, int], width: int, height: int,
+                   frame_count: int) -> None:
+    """A clear error for a subject point off the picture or its frames (``frame_count``
+    0: not known yet, any frame from 0 passes)."""
+    x, y, frame = subject
+    if not (0 <= x < width and 0 <= y < height and 0 <= frame < (frame_count or frame + 1)):
+        raise CutwiseError(f"the subject point {x:g},{y:g}@{frame} is outside the "
+                           f"{width}x{height} picture or its {frame_count} frames.")
 
 
 def _aspect_text(ratio: Fraction) -> str:
