@@ -63,7 +63,8 @@ def click_prompts(gt: dict, alpha_frames: list[int], alpha: np.ndarray):
 class NaiveSegmenter:
     """Baseline: the click's first-frame mask, then per-frame GrabCut in that fixed box."""
 
-    name, lower_quality, batch_size, uses_motion = "naive", True, 1, False
+    # uses_motion: its click gets the same motion cue as GrabCut's (tracking ignores it)
+    name, lower_quality, batch_size, uses_motion = "naive", True, 1, True
 
     def __init__(self):
         from editor.analysis.matting import GrabCutSegmenter

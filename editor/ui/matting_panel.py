@@ -395,7 +395,8 @@ def compute_preview(path: str, frame: int, points, backend: str, *, progress, ca
     work = (max(2, round(size[0] * scale)), max(2, round(size[1] * scale)))
     source = FrameSource(path, work, cancel)
     image = source.frame(frame)
-    neighbours = source.neighbours(frame, 0, len(source.times) - 1)
+    neighbours = source.neighbours(frame, 0, len(source.times) - 1) \
+        if segmenter.uses_motion else []
     prompt = Prompt(frame, list(points)).scaled(work[0] / size[0], work[1] / size[1])
     mask = preview(image, prompt, segmenter, neighbours=neighbours)
     return frame, mask, segmenter.name

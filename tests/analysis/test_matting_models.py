@@ -15,6 +15,7 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("segment_anything")
 
 from editor.analysis.matting import Prompt, make_segmenter, matte
+from editor.analysis.matting.propagate import FrameSource
 from editor.analysis.matting.models import (
     OFFICIAL,
     ModelError,
@@ -192,10 +193,15 @@ def test_auto_backend_picks_sam_when_installed_else_grabcut(manager, tiny_checkp
     assert seg.batch_size == 1  # batching is for CUDA by default
 
 
-def test_sam_propagates_through_a_shot_in_batches(tiny_sam, tmp_path):
+def test_sam_propagates_through_a_shot_in_batches(tiny_sam, tmp_path, monkeypatch):
     path = tmp_path / "clip.mp4"
     make_subject_clip(path, frames=4)
     seg = SamSegmenter(tiny_sam, device="cpu", batch_size=2)
+
+    def no_motion_cue(*args, **kwargs):
+        raise AssertionError("decoded nearby frames for a motion cue SAM does not use")
+
+    monkeypatch.setattr(FrameSource, "neighbours", no_motion_cue)
     session = matte(path, [Prompt(1, [(70, 50, 1)], box=(55, 15, 90, 95))], segmenter=seg,
                     shot=(0, 3), folder=tmp_path / "s")
     assert sorted(session.frames) == list(range(4))  # forward 1-3, backward 0

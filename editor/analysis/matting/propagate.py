@@ -408,7 +408,7 @@ class MatteSession:
         for k in keys:
             lo, hi = regions[k]
             prompt = self.prompts[k].scaled(sx, sy)
-            neighbours = source.neighbours(k, *self.shot)
+            neighbours = source.neighbours(k, *self.shot) if segmenter.uses_motion else []
             walks = (("keyframe", source.forward(k, k), prompt),
                      ("backward", source.backward(lo, k - 1), None),
                      ("forward", source.forward(k, hi) if hi > k else iter(()), None))
@@ -444,7 +444,7 @@ class MatteSession:
         batch: deque = deque()
         if prompt is not None:
             self._key_level = None
-        iterator = _with_evidence(frames, getattr(segmenter, "uses_motion", False))
+        iterator = _with_evidence(frames, segmenter.uses_motion)
         size, exhausted = max(1, segmenter.batch_size), False
         while True:
             # one batch ahead: its features are asked for (SAM: encoded on the GPU) while

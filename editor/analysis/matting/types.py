@@ -60,7 +60,8 @@ class Segmenter(Protocol):
     name: str
     lower_quality: bool
     batch_size: int
-    #: whether :meth:`track` uses the motion evidence (a background model costs time)
+    #: whether it uses motion: :meth:`track` the motion evidence (a background model
+    #: costs time), :meth:`from_prompt` the nearby frames (each costs a seek)
     uses_motion: bool
 
     def prepare(self, images: list[np.ndarray]) -> list[Any]:
