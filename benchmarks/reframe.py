@@ -30,9 +30,9 @@ reported as the ``planner_on_truth`` camera.
 
 ``--click`` adds the ``cutwise_click`` camera: a user clicks the subject once per shot
 (the same simulated click as ``benchmarks/matting.py``: on the shot's first frame showing
-the dancer), ``reframe(..., subject=click)`` tracks it through that shot with the matting
-engine (its GrabCut fallback here), and that shot's path is taken; other shots keep the
-automatic path. Its tracking speed is reported as frames/s of the clicked shots.
+the dancer), and one ``reframe(..., subjects=clicks)`` tracks each through its shot with
+the matting engine (its GrabCut fallback here); shots without a click keep the automatic
+path. Its tracking speed is reported as frames/s of the clicked shots.
 
 Results: ``benchmarks/results/reframe.json`` and ``reframe.md``, rewritten after every
 clip, so a run that is stopped early still leaves the clips it finished.
@@ -129,22 +129,18 @@ def summarise(rows: list[dict]) -> dict:
             "drift_px_per_frame": tot["still_sum"] / max(1, tot["still_n"])}
 
 
-def click_path(video: Path, truth: dict, auto, aspect: str, cache: AnalysisCache
+def click_path(video: Path, truth: dict, aspect: str, cache: AnalysisCache
                ) -> tuple[np.ndarray, np.ndarray, int, float]:
-    """The path with one click per shot: (xs, ys, frames tracked, seconds tracking)."""
+    """The path with one click per shot: (xs, ys, frames of clicked shots, seconds)."""
     from matting import click_prompts
 
     data = np.load(video.parent / truth["subject"]["alpha_file"])
-    xs, ys = auto.xs.copy(), auto.ys.copy()
-    frames, took = 0, 0.0
-    for start, end, frame, x, y in click_prompts(truth, list(data["frames"]), data["alpha"]):
-        t0 = time.perf_counter()
-        clicked = reframe(video, aspect=aspect, cache=cache, subject=(x, y, frame),
-                          subject_backend="grabcut")
-        took += time.perf_counter() - t0
-        frames += end - start + 1
-        xs[start:end + 1], ys[start:end + 1] = clicked.xs[start:end + 1], clicked.ys[start:end + 1]
-    return xs, ys, frames, took
+    clicks = click_prompts(truth, list(data["frames"]), data["alpha"])
+    t0 = time.perf_counter()
+    clicked = reframe(video, aspect=aspect, cache=cache, subject_backend="grabcut",
+                      subjects=[(x, y, frame) for _, _, frame, x, y in clicks])
+    took = time.perf_counter() - t0
+    return clicked.xs, clicked.ys, sum(end - start + 1 for start, end, *_ in clicks), took
 
 
 def run_corpus(folder: Path, aspect: str, limit: int | None, names: set[str] | None,
@@ -179,7 +175,7 @@ def run_corpus(folder: Path, aspect: str, limit: int | None, names: set[str] | N
                                 np.full(result.frame_count, (h - crop[1]) // 2)),
                      "naive": naive_path(signals.per_frame(), w, h, crop)}
             if click:
-                *paths["cutwise_click"], n, t = click_path(video, truth, result, aspect, cache)
+                *paths["cutwise_click"], n, t = click_path(video, truth, aspect, cache)
                 tracked, tracking = tracked + n, tracking + t
         if truth_boxes:
             paths["planner_on_truth"] = truth_path(truth, result.frame_count, w, h, crop,

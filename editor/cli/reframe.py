@@ -22,9 +22,10 @@ def register(subparsers, common) -> None:
                         help="1 = full-height crop (default); 1.5 crops 1/1.5 of the height")
     parser.add_argument("--smoothness", type=float, default=0.5, metavar="S",
                         help="0 (follow closely) .. 1 (very steady camera); default 0.5")
-    parser.add_argument("--subject", metavar="X,Y@FRAME",
-                        help="follow the subject at this source pixel on this frame "
-                             "(tracked through its shot by the matting engine)")
+    parser.add_argument("--subject", metavar="X,Y@FRAME", action="append", default=[],
+                        help="follow the subject at this source pixel on this frame, tracked "
+                             "through its shot by the matting engine (repeatable: one click "
+                             "per shot, or more in a shot where the tracking lost it)")
     parser.add_argument("--backend", choices=("auto", "sam", "grabcut"), default="auto",
                         help="how --subject is tracked: auto (default) uses SAM if a "
                              "checkpoint is installed, else GrabCut")
@@ -89,7 +90,7 @@ def run(args) -> int:
         raise UsageError(f"--smoothness must be between 0 and 1, not {args.smoothness}")
     if not 1.0 <= args.zoom <= 4.0:
         raise UsageError(f"--zoom must be between 1 and 4, not {args.zoom}")
-    subject = _subject(args.subject) if args.subject else None
+    subjects = [_subject(text) for text in args.subject]
     if args.checkpoint and args.backend == "grabcut":
         raise UsageError("--checkpoint is for SAM; it cannot be used with --backend grabcut")
     pins = dict(_pin(p) for p in args.pin)
@@ -101,7 +102,7 @@ def run(args) -> int:
     warn = lambda m: print(f"cutwise: warning: {m}", file=sys.stderr)  # noqa: E731
     with ProgressBar(args, "reframe") as progress:
         result = reframe(args.file, aspect=ratio, zoom=args.zoom, smoothness=args.smoothness,
-                         keyframes=pins, subject=subject, mode=args.mode,
+                         keyframes=pins, subjects=subjects, mode=args.mode,
                          subject_backend="sam" if args.checkpoint else args.backend,
                          checkpoint=args.checkpoint,
                          cache=None if args.no_cache else AnalysisCache(),

@@ -40,7 +40,7 @@ class ReframePanel(EnginePanel):
     def __init__(self, engine, document, runner, bridge, provider, parent=None):
         self._player_panel = None
         self._keys: dict[str, dict[int, tuple[float, float]]] = {}
-        self._subject: dict[str, tuple[float, float, int]] = {}
+        self._subjects: dict[str, list[tuple[float, float, int]]] = {}
         self._path_cache: tuple | None = None
         self._drag: tuple[QPointF, float, float] | None = None
         self._drag_pos: tuple[float, float] | None = None
@@ -52,9 +52,10 @@ class ReframePanel(EnginePanel):
         self.pick_button.setCheckable(True)
         self.pick_button.setToolTip("Then click the subject in the player: the camera follows it "
                                     "through that shot (tracked by the matting engine: SAM "
-                                    "if installed, else GrabCut, a few frames a second)")
+                                    "if installed, else GrabCut, a few frames a second). "
+                                    "Pick again for another shot, or where it was lost")
         self.clear_button = QPushButton("Clear")
-        self.clear_button.setToolTip("Forget the picked subject and the keyframes you dragged")
+        self.clear_button.setToolTip("Forget the subject clicks and the keyframes you dragged")
         self.clear_button.clicked.connect(self.clear_edits)
         self.subject_label = QLabel("Subject: automatic")
         self.show_crop = QCheckBox("Show crop in player")
@@ -133,17 +134,22 @@ class ReframePanel(EnginePanel):
             self._update_video()
 
     def _show_subject(self) -> None:
-        subject = self._subject.get(self.selected_asset_id())
+        clicks = self._subjects.get(self.selected_asset_id(), [])
         keys = len(self._keys.get(self.selected_asset_id(), {}))
-        text = "Subject: automatic" if subject is None else \
-            f"Subject: ({subject[0]:.0f}, {subject[1]:.0f}) on frame {subject[2]}"
+        if not clicks:
+            text = "Subject: automatic"
+        elif len(clicks) == 1:
+            text = f"Subject: ({clicks[0][0]:.0f}, {clicks[0][1]:.0f}) on frame {clicks[0][2]}"
+        else:
+            text = f"Subject: {len(clicks)} clicks, on frames " + \
+                ", ".join(str(c[2]) for c in sorted(clicks, key=lambda c: c[2]))
         if keys:
             text += f" · {keys} keyframe(s) you set"
         self.subject_label.setText(text)
 
     def clear_edits(self) -> None:
         asset_id = self.selected_asset_id()
-        self._subject.pop(asset_id, None)
+        self._subjects.pop(asset_id, None)
         self._keys[asset_id] = {}
         self._show_subject()
 
@@ -159,9 +165,9 @@ class ReframePanel(EnginePanel):
                 self.status.setText(exc.message)
                 raise
             params["custom_aspect"] = self.custom_aspect.text()
-        subject = self._subject.get(self.selected_asset_id())
-        if subject is not None:
-            params["subject"] = list(subject)
+        clicks = self._subjects.get(self.selected_asset_id())
+        if clicks:
+            params["subjects"] = [list(c) for c in clicks]
         params["keyframes"] = {f: list(v) for f, v in self.user_keyframes().items()}
         return params
 
@@ -224,7 +230,8 @@ class ReframePanel(EnginePanel):
         if not self.pick_button.isChecked() or button != Qt.LeftButton or not self._showing_asset():
             return
         self.pick_button.setChecked(False)
-        self._subject[self.selected_asset_id()] = (pixel.x(), pixel.y(), self._player().frame)
+        self._subjects.setdefault(self.selected_asset_id(), []).append(
+            (pixel.x(), pixel.y(), self._player().frame))
         self._show_subject()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:

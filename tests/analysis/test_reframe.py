@@ -318,23 +318,22 @@ def test_clicked_subject_is_tracked_both_ways_through_its_shot(clip, cache, monk
     path, boxes = clip
     b = boxes[30]  # the walking figure's shot is frames 0-49; the click is mid-shot
     click = ((b[0] + b[2]) / 2, (b[1] + b[3]) / 2, 30)
-    tracked = reframe_signals.track_subject(path, frame=30, x=click[0], y=click[1],
-                                            shot=(0, 49), cache=cache)
+    tracked = reframe_signals.track_subject(path, clicks=[click], shot=(0, 49), cache=cache)
     assert set(tracked) <= set(range(50)) and len(tracked) >= 45  # before the click too
     close = [abs(tracked[i][0] - boxes[i][0]) <= 6 and abs(tracked[i][2] - boxes[i][2]) <= 6
              for i in tracked]
     assert np.mean(close) >= 0.8
-    result = reframe(path, aspect="9:16", cache=cache, subject=click)
+    result = reframe(path, aspect="9:16", cache=cache, subjects=[click])
     assert inside(result, boxes, range(0, 50)) >= 0.9
 
     def no_tracking(*args, **kwargs):
         raise AssertionError("re-planning tracked the subject again")
 
     monkeypatch.setattr(matting, "matte", no_tracking)  # a dragged keyframe: cached boxes
-    pinned = reframe(path, aspect="9:16", cache=cache, subject=click, keyframes={75: (90, 0)})
+    pinned = reframe(path, aspect="9:16", cache=cache, subjects=[click], keyframes={75: (90, 0)})
     assert pinned.xs[75] == 90 and np.array_equal(pinned.xs[:50], result.xs[:50])
     with pytest.raises(CutwiseError):
-        reframe(path, cache=cache, subject=(W + 5, 10, 0))
+        reframe(path, cache=cache, subjects=[(W + 5, 10, 0)])
 
 
 def test_a_subject_off_the_picture_fails_before_the_analysis(clip, monkeypatch):
@@ -346,7 +345,7 @@ def test_a_subject_off_the_picture_fails_before_the_analysis(clip, monkeypatch):
     monkeypatch.setattr(shots, "detect_shots", no_analysis)
     for bad in ((W + 5, 10, 0), (10, -1, 0), (10, 10, 10_000)):
         with pytest.raises(CutwiseError, match="outside"):
-            reframe(clip[0], subject=bad)
+            reframe(clip[0], subjects=[bad])
 
 
 def test_clicked_subject_outranks_a_stronger_blob_and_keeps_the_blobs_on_it():
@@ -363,15 +362,25 @@ def test_clicked_subject_outranks_a_stronger_blob_and_keeps_the_blobs_on_it():
     assert np.all(auto + 102 >= 300)  # without the click, the strong blob wins
 
 
-def test_a_click_on_a_later_shot_tracks_that_shot_only(tmp_path):
+def test_one_click_per_shot_each_tracked_through_its_own_shot(tmp_path, monkeypatch):
+    import editor.analysis.reframe as reframe_module
+
     path, boxes = make_subject_clip(tmp_path / "two.mp4", shots=("walk", "still"),
                                     frames_per_shot=30, audio=False)
-    b = boxes[40]
-    tracked = reframe_signals.track_subject(path, frame=40, x=(b[0] + b[2]) / 2,
-                                            y=(b[1] + b[3]) / 2, shot=(30, 59))
+    clicks = [((b[0] + b[2]) / 2, (b[1] + b[3]) / 2, f) for f, b in ((10, boxes[10]),
+                                                                  (40, boxes[40]))]
+    tracked = reframe_signals.track_subject(path, clicks=clicks[1:], shot=(30, 59))
     assert set(tracked) <= set(range(30, 60)) and len(tracked) >= 27
-    result = reframe(path, aspect="9:16", subject=((b[0] + b[2]) / 2, (b[1] + b[3]) / 2, 40))
-    assert inside(result, boxes, range(30, 60)) >= 0.9
+    shots = []
+
+    def recording(path, *, clicks, shot, **kwargs):
+        shots.append((shot, [c[2] for c in clicks]))
+        return reframe_signals.track_subject(path, clicks=clicks, shot=shot, **kwargs)
+
+    monkeypatch.setattr(reframe_module, "track_subject", recording)
+    result = reframe(path, aspect="9:16", subjects=clicks)
+    assert shots == [((0, 29), [10]), ((30, 59), [40])]
+    assert inside(result, boxes, range(0, 60)) >= 0.9
 
 
 def test_subject_too_wide_gives_a_padded_layout(tmp_path):

@@ -56,15 +56,16 @@ def test_render_keyframes_and_pins(capsys, clip, tmp_path):
     assert "already exists" in capsys.readouterr().err
 
 
-def test_subject_click_is_followed(capsys, clip_and_boxes):
+def test_subject_clicks_are_followed(capsys, clip_and_boxes):
     path, boxes = clip_and_boxes
-    b = boxes[20]
-    assert cli.main(["reframe", str(path), "--subject", f"{(b[0] + b[2]) / 2:.0f},"
-                     f"{(b[1] + b[3]) / 2:.0f}@20", "--backend", "grabcut", "--json", "-q"]) == 0
+    clicks = []
+    for f in (20, 45):  # one click in each shot
+        b = boxes[f]
+        clicks += ["--subject", f"{(b[0] + b[2]) / 2:.0f},{(b[1] + b[3]) / 2:.0f}@{f}"]
+    assert cli.main(["reframe", str(path), *clicks, "--backend", "grabcut", "--json", "-q"]) == 0
     frames = json.loads(capsys.readouterr().out)["frames"]
-    kept = [f["x"] <= boxes[i][0] and boxes[i][2] <= f["x"] + 102
-            for i, f in enumerate(frames[:30])]
-    assert sum(kept) >= 27  # the walking figure, before and after the click
+    kept = [f["x"] <= boxes[i][0] and boxes[i][2] <= f["x"] + 102 for i, f in enumerate(frames)]
+    assert sum(kept[:30]) >= 27 and sum(kept[30:]) >= 27  # before and after each click
 
 
 @pytest.mark.parametrize("args, message", [

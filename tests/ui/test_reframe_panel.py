@@ -76,12 +76,17 @@ def test_run_preview_drag_and_render(make_window, qtbot, clip, tmp_path):
     # picking a subject: the next click on the video sets it; the camera follows it
     panel.pick_button.setChecked(True)
     video.mouse_pressed_on_video.emit(QPointF(80, 100), Qt.LeftButton)  # the figure's body
-    assert panel.run_params()["subject"] == [80.0, 100.0, 40]
+    assert panel.run_params()["subjects"] == [[80.0, 100.0, 40]]
     assert not panel.pick_button.isChecked()
     panel.run()
     qtbot.waitUntil(lambda: panel.job is None, timeout=60000)
     x, _, cw, _, _ = panel.crop_at(55)
     assert x <= 64 and x + cw >= 96  # the still figure's body on a later frame of the shot
+    panel.pick_button.setChecked(True)  # another click adds to the first
+    video.mouse_pressed_on_video.emit(QPointF(82, 110), Qt.LeftButton)
+    assert len(panel.run_params()["subjects"]) == 2 and "2 clicks" in panel.subject_label.text()
+    panel.clear_edits()
+    assert "subjects" not in panel.run_params() and "automatic" in panel.subject_label.text()
 
     # render job with progress
     out = tmp_path / "vertical.mp4"

@@ -26,6 +26,7 @@ does not decode again.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -437,15 +438,16 @@ def _progress_span(progress: ProgressCallback, lo: int, hi: int) -> ProgressCall
 
 def reframe(path: str | Path, *, aspect: str | Fraction = "9:16", zoom: float = 1.0,
             smoothness: float = 0.5, keyframes: dict[int, tuple[float, float]] | None = None,
-            subject: tuple[float, float, int] | None = None, subject_backend: str = "auto",
+            subjects: Sequence[tuple[float, float, int]] = (), subject_backend: str = "auto",
             checkpoint: str | None = None, mode: str = "auto",
             output_long_side: int = 1920, cache: AnalysisCache | None = None,
             progress: ProgressCallback = no_progress, cancel: CancelToken | None = None,
             on_warning: WarningCallback | None = None) -> ReframeResult:
     """Plan the crop of every frame of ``path`` for ``aspect``.
 
-    ``keyframes``: ``{frame: (x, y)}`` crop corners the user fixed; ``subject``: ``(x,
-    y, frame)``, a point on the subject to follow (source pixels), tracked by the
+    ``keyframes``: ``{frame: (x, y)}`` crop corners the user fixed; ``subjects``: ``(x,
+    y, frame)`` clicks on the subject to follow (source pixels; one per shot, or more to
+    correct where the tracking lost it), each shot's clicks tracked through it by the
     matting engine with ``subject_backend`` and ``checkpoint`` (see
     :func:`~editor.analysis.matting.make_segmenter`). Raises the media
     layer's typed errors for unreadable input and
@@ -463,15 +465,15 @@ def reframe(path: str | Path, *, aspect: str | Fraction = "9:16", zoom: float = 
     video = info.video
     width, height = video.display_width, video.display_height
     fps = float(video.frame_rate) or 25.0
-    if subject is not None:  # before the long analysis: a typo fails at once
-        _check_subject(subject, width, height, video.frame_count)
+    for click in subjects:  # before the long analysis: a typo fails at once
+        _check_subject(click, width, height, video.frame_count)
     shots = detect_shots(path, cache=cache, progress=_progress_span(progress, 0, 250),
                          cancel=cancel, on_warning=on_warning)
     resets = set(shots.cut_frames) | {t.start for t in shots.transitions} | \
         {t.end + 1 for t in shots.transitions}
     signals = None
     key = None
-    found = 600 if subject is not None else 950  # progress: tracking a subject takes long
+    found = 600 if subjects else 950  # progress: tracking a subject takes long
     if cache is not None:
         key = cache.key(path, "reframe-signals", VERSION,
                         {"width": ANALYSIS_WIDTH, "resets": sorted(resets)})
@@ -489,16 +491,16 @@ def reframe(path: str | Path, *, aspect: str | Fraction = "9:16", zoom: float = 
     ranges = [(s.start, s.end) for s in shots.shots] or [(0, frame_count - 1)]
     crop = crop_size(width, height, ratio, zoom)
     user_boxes = {}
-    if subject is not None:
-        sx, sy, sframe = subject
-        _check_subject(subject, width, height, frame_count)
-        # the shot around the click (in a transition: the nearer shot, from the click)
-        first, last = min(ranges, key=lambda r: max(r[0] - sframe, sframe - r[1], 0))
-        shot = (min(first, int(sframe)), max(last, int(sframe)))
-        user_boxes = track_subject(path, frame=int(sframe), x=sx, y=sy, shot=shot,
-                                   backend=subject_backend, checkpoint=checkpoint, cache=cache,
-                                   progress=_progress_span(progress, found, 970),
-                                   cancel=cancel, on_warning=on_warning)
+    for click in subjects:
+        _check_subject(click, width, height, frame_count)
+    groups = _clicks_by_shot(subjects, ranges)
+    for n, (shot, clicks) in enumerate(groups):
+        lo = found + (970 - found) * n // len(groups)
+        hi = found + (970 - found) * (n + 1) // len(groups)
+        user_boxes.update(track_subject(path, clicks=clicks, shot=shot, backend=subject_backend,
+                                        checkpoint=checkpoint, cache=cache,
+                                        progress=_progress_span(progress, lo, hi),
+                                        cancel=cancel, on_warning=on_warning))
     progress(970, 1000, "planning the camera")
     xs, ys, padded, plans = plan(signals, ranges, crop, fps=fps, smoothness=smoothness,
                                  keyframes=keyframes, user_boxes=user_boxes, mode=mode)
@@ -510,6 +512,19 @@ def reframe(path: str | Path, *, aspect: str | Fraction = "9:16", zoom: float = 
     return ReframeResult(path=str(path), aspect=_aspect_text(ratio), source=(width, height),
                          crop=crop, output=output_size(ratio, output_long_side), fps=fps,
                          xs=xs, ys=ys, padded=padded, shots=plans, warnings=warnings)
+
+
+def _clicks_by_shot(clicks: Sequence[tuple[float, float, int]], ranges: list[tuple[int, int]]
+                    ) -> list[tuple[tuple[int, int], list[tuple[float, float, int]]]]:
+    """The clicks grouped by the shot around each (a click in a transition goes with the
+    nearer shot, which then starts or ends at the click), in shot order."""
+    groups: dict[tuple[int, int], list[tuple[float, float, int]]] = {}
+    for x, y, frame in clicks:
+        frame = int(frame)
+        shot = min(ranges, key=lambda r: max(r[0] - frame, frame - r[1], 0))
+        groups.setdefault(shot, []).append((float(x), float(y), frame))
+    return [((min(first, *(c[2] for c in group)), max(last, *(c[2] for c in group))), group)
+            for (first, last), group in sorted(groups.items())]
 
 
 def _check_subject(subject: tuple[float, float, int], width: int, height: int,

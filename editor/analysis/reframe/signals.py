@@ -307,15 +307,16 @@ def extract_signals(path: str | Path, *, width: int, height: int, frame_count: i
     return Signals(width, height, frame_count, np.array(index, np.int64), boxes)
 
 
-def track_subject(path: str | Path, *, frame: int, x: float, y: float,
+def track_subject(path: str | Path, *, clicks: list[tuple[float, float, int]],
                   shot: tuple[int, int], backend: str = "auto", checkpoint: str | None = None,
                   cache=None, progress: ProgressCallback = no_progress,
                   cancel: CancelToken | None = None,
                   on_warning=None) -> dict[int, tuple[float, float, float, float]]:
-    """Follow the subject clicked at (``x``, ``y``) on ``frame`` through its ``shot``
-    (inclusive frame range), backward and forward, with the matting engine: ``backend``
-    and ``checkpoint`` as for :func:`~editor.analysis.matting.make_segmenter` (``auto``:
-    Segment Anything when a checkpoint is installed, else the GrabCut fallback). Returns
+    """Follow the subject clicked (``clicks``: ``(x, y, frame)``, all in ``shot``, an
+    inclusive frame range) through the shot, backward and forward from each clicked frame
+    (another click corrects the tracking around it), with the matting engine:
+    ``backend`` and ``checkpoint`` as for :func:`~editor.analysis.matting.make_segmenter`
+    (``auto``: Segment Anything when a checkpoint is installed, else GrabCut). Returns
     ``{frame: (x0, y0, x1, y1)}``, the box of each frame's mask in source pixels; frames
     whose mask the engine flags (lost, jumped, drifted) are left out, the blobs fill
     them. Cached: re-planning after a dragged keyframe does not track again."""
@@ -332,8 +333,9 @@ def track_subject(path: str | Path, *, frame: int, x: float, y: float,
             weights = [str(checkpoint), Path(checkpoint).stat().st_mtime_ns]
         else:  # what "auto" and "sam" would load
             weights = ModelManager().first_installed()
-        key = cache.key(path, "reframe-subject", 2,
-                        {"frame": int(frame), "x": round(float(x), 1), "y": round(float(y), 1),
+        key = cache.key(path, "reframe-subject", 3,
+                        {"clicks": [[round(float(x), 1), round(float(y), 1), int(f)]
+                                    for x, y, f in clicks],
                          "shot": [int(v) for v in shot], "backend": backend, "weights": weights})
         arrays = cache.get_arrays(key)
         if arrays is not None:
@@ -342,7 +344,10 @@ def track_subject(path: str | Path, *, frame: int, x: float, y: float,
     segmenter = make_segmenter(backend, checkpoint=checkpoint, on_warning=on_warning)
     out: dict[int, tuple[float, float, float, float]] = {}
     with tempfile.TemporaryDirectory(prefix="cutwise-subject-") as folder:
-        session = matte(path, [Prompt(int(frame), [(float(x), float(y), 1)])],
+        points: dict[int, list] = {}
+        for x, y, f in clicks:
+            points.setdefault(int(f), []).append((float(x), float(y), 1))
+        session = matte(path, [Prompt(f, p) for f, p in sorted(points.items())],
                         segmenter=segmenter, shot=shot, folder=folder, cache=cache,
                         progress=progress, cancel=cancel, on_warning=on_warning)
         sx = session.display[0] / session.size[0]
