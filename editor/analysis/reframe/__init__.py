@@ -491,7 +491,7 @@ def reframe(path: str | Path, *, aspect: str | Fraction = "9:16", zoom: float = 
     ranges = [(s.start, s.end) for s in shots.shots] or [(0, frame_count - 1)]
     crop = crop_size(width, height, ratio, zoom)
     user_boxes = {}
-    for click in subjects:
+    for click in subjects:  # again: the probe may not have known the frame count
         _check_subject(click, width, height, frame_count)
     groups = _clicks_by_shot(subjects, ranges)
     for n, (shot, clicks) in enumerate(groups):

@@ -361,6 +361,6 @@ def track_subject(path: str | Path, *, clicks: list[tuple[float, float, int]],
             out[f] = (bx * sx, by * sy, (bx + bw) * sx, (by + bh) * sy)
     if key is not None:
         frames = sorted(out)
-        cache.put_arrays(key, {"frames": np.array(frames, np.int64),
-                               "boxes": np.array([out[f] for f in frames], np.float64).reshape(-1, 4)})
+        boxes = np.array([out[f] for f in frames], np.float64).reshape(-1, 4)
+        cache.put_arrays(key, {"frames": np.array(frames, np.int64), "boxes": boxes})
     return out
