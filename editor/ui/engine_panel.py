@@ -167,6 +167,11 @@ class EnginePanel(QWidget):
     def selected_asset_id(self) -> str | None:
         return self.media.currentData()
 
+    def in_front(self) -> bool:
+        """Whether the user sees this panel (its tab in front, the window shown): clicks
+        on the player belong to the panel in front."""
+        return not self.visibleRegion().isEmpty()
+
     def select_asset(self, asset_id: str) -> None:
         index = self.media.findData(asset_id)
         if index >= 0:

@@ -151,6 +151,8 @@ class MattingPanel(EnginePanel):
         return asset, player.frame
 
     def on_video_click(self, pixel: QPointF, button) -> None:
+        if not self.in_front():  # the click belongs to the panel in front
+            return
         asset, frame = self._shown_asset()
         if asset is None:
             self.status.setText("Open this media in the viewer (double-click it in the media "

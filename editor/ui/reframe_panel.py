@@ -227,7 +227,8 @@ class ReframePanel(EnginePanel):
                                            c + QPointF(0, 7), c + QPointF(-7, 0)]))
 
     def _clicked_on_video(self, pixel: QPointF, button) -> None:
-        if not self.pick_button.isChecked() or button != Qt.LeftButton or not self._showing_asset():
+        if not self.pick_button.isChecked() or button != Qt.LeftButton or \
+                not self._showing_asset() or not self.in_front():
             return
         self.pick_button.setChecked(False)
         self._subjects.setdefault(self.selected_asset_id(), []).append(
@@ -238,8 +239,9 @@ class ReframePanel(EnginePanel):
         kind = event.type()
         if kind not in (QEvent.MouseButtonPress, QEvent.MouseMove, QEvent.MouseButtonRelease):
             return False
-        if self.pick_button.isChecked() or not self.show_crop.isChecked() or not self._showing_asset():
-            return False
+        if self.pick_button.isChecked() or not self.show_crop.isChecked() or \
+                not self._showing_asset() or not self.in_front():
+            return False  # another panel in front: the click is its own
         pixel = watched.map_to_video(event.position())
         if kind == QEvent.MouseButtonPress and event.button() == Qt.LeftButton and pixel is not None:
             crop = self.crop_at(self._player().frame)

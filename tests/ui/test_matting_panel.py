@@ -30,6 +30,9 @@ def test_click_preview_propagate_correct_export(make_window, qtbot, dancer, tmp_
     window = make_window()
     asset = import_and_wait(qtbot, window, path)
     panel = window.panels["matting"]
+    window.show()
+    qtbot.waitExposed(window)
+    window.docks["engine-matting"].raise_()  # its tab in front: clicks on the player are its own
     panel.select_asset(asset.id)
     assert panel.player_panel is window.player
     show(qtbot, window, asset, 12)
@@ -136,8 +139,33 @@ def test_clicks_need_the_media_in_the_viewer(make_window, qtbot, dancer):
     window = make_window()
     asset = import_and_wait(qtbot, window, dancer[0])
     panel = window.panels["matting"]
+    window.show()
+    qtbot.waitExposed(window)
+    window.docks["engine-matting"].raise_()
     panel.select_asset(asset.id)
     window.player.video.mouse_pressed_on_video.emit(QPointF(10, 10), Qt.LeftButton)
     assert panel.prompts == {} and "Open this media in the viewer" in panel.status.text()
     panel.run()
     assert panel.job is None and "Click the subject" in panel.status.text()
+
+
+def test_a_click_on_the_player_goes_to_the_panel_in_front(make_window, qtbot, dancer):
+    window = make_window()
+    asset = import_and_wait(qtbot, window, dancer[0])
+    matting, reframe = window.panels["matting"], window.panels["reframe"]
+    window.show()
+    qtbot.waitExposed(window)
+    for panel in (matting, reframe):
+        panel.select_asset(asset.id)
+    show(qtbot, window, asset, 12)
+    video = window.player.video
+    window.docks["engine-reframe"].raise_()
+    reframe.pick_button.setChecked(True)
+    video.mouse_pressed_on_video.emit(QPointF(82, 50), Qt.LeftButton)  # picks the subject
+    assert reframe.run_params()["subjects"] == [[82.0, 50.0, 12]] and matting.prompts == {}
+    window.docks["engine-matting"].raise_()
+    reframe.pick_button.setChecked(True)
+    video.mouse_pressed_on_video.emit(QPointF(80, 40), Qt.LeftButton)  # a matting prompt
+    assert matting.prompts == {12: [(80, 40, 1)]}
+    assert len(reframe.run_params()["subjects"]) == 1
+    qtbot.waitUntil(lambda: matting._preview_job is None, timeout=20000)

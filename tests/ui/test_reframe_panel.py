@@ -36,6 +36,9 @@ def test_run_preview_drag_and_render(make_window, qtbot, clip, tmp_path):
     qtbot.waitUntil(lambda: len(window.document.project.assets) == 1, timeout=15000)
     asset = window.document.project.assets[0]
     panel = window.panels["reframe"]
+    window.show()
+    qtbot.waitExposed(window)
+    window.docks["engine-reframe"].raise_()  # its tab in front: drags and picks are its own
     panel.select_asset(asset.id)
     panel.run()
     qtbot.waitUntil(lambda: panel.job is None, timeout=60000)
