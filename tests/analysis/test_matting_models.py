@@ -208,6 +208,17 @@ def test_sam_propagates_through_a_shot_in_batches(tiny_sam, tmp_path, monkeypatc
     assert session.read_mask(3).shape == (108, 192) and session.backend.startswith("sam (cpu")
 
 
+def test_sam_on_a_cpu_it_chose_itself_says_so(tiny_sam):
+    notes = []
+    seg = SamSegmenter(tiny_sam, on_warning=notes.append)
+    if seg.device == "cpu":  # no GPU here: the user hears that it will be slow
+        assert len(notes) == 1 and "CPU" in notes[0] and "GrabCut" in notes[0]
+    else:
+        assert notes == []
+    SamSegmenter(tiny_sam, device="cpu", on_warning=notes.append)  # asked for: no note
+    assert len(notes) <= 1
+
+
 def test_out_of_memory_halves_the_batch_and_keeps_the_results(tiny_sam):
     """The encoder raises torch's OOM error for batches above 1, as a full GPU would."""
     images = [np.full((108, 192, 3), 90 * i, np.uint8) for i in range(2)]

@@ -132,6 +132,9 @@ class SamSegmenter:
         self.batch_size = batch_size or (8 if self.device == "cuda" else 1)
         self._stream = None  # the encoder's CUDA stream, made when first needed
         self.warn = on_warning or (lambda message: None)
+        if device is None and self.device == "cpu":
+            self.warn("No GPU found: Segment Anything runs on the CPU, seconds a frame; the "
+                      "GrabCut backend is much faster (lower quality).")
         self.predictor = SamPredictor(self.model)
         self.encoder = self.model.image_encoder
         if compile and self.device == "cuda":
