@@ -280,7 +280,8 @@ class EnginePanel(QWidget):
             self.status.setText(exc.message)
             return
         self.select_asset(self._job_asset)
-        self.status.setText(f"{len(suggestions)} suggestion(s).")
+        notes = dict.fromkeys(n for s in suggestions for n in s.data.get("notes", []))
+        self.status.setText(" ".join([f"{len(suggestions)} suggestion(s).", *notes]))
 
     # --- results ------------------------------------------------------------------------
     def lane_suggestions(self):

@@ -231,8 +231,10 @@ class ReframePanel(EnginePanel):
                 not self._showing_asset() or not self.in_front():
             return
         self.pick_button.setChecked(False)
-        self._subjects.setdefault(self.selected_asset_id(), []).append(
-            (pixel.x(), pixel.y(), self._player().frame))
+        frame = self._player().frame
+        clicks = self._subjects.setdefault(self.selected_asset_id(), [])
+        clicks[:] = [c for c in clicks if c[2] != frame]  # a new pick on a frame replaces its old one
+        clicks.append((pixel.x(), pixel.y(), frame))
         self._show_subject()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:

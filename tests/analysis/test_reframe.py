@@ -346,6 +346,8 @@ def test_a_subject_off_the_picture_fails_before_the_analysis(clip, monkeypatch):
     for bad in ((W + 5, 10, 0), (10, -1, 0), (10, 10, 10_000)):
         with pytest.raises(CutwiseError, match="outside"):
             reframe(clip[0], subjects=[bad])
+    with pytest.raises(CutwiseError, match="missing.pth"):  # nor a checkpoint that is not there
+        reframe(clip[0], subjects=[(10, 10, 0)], checkpoint="missing.pth")
 
 
 def test_clicked_subject_outranks_a_stronger_blob_and_keeps_the_blobs_on_it():
@@ -360,6 +362,9 @@ def test_clicked_subject_outranks_a_stronger_blob_and_keeps_the_blobs_on_it():
     assert np.all(xs <= 30) and np.all(xs + 102 >= 110)  # the box and its arm
     auto, _, _, _ = plan(signals, [(0, n - 1)], (102, 180), fps=FPS)
     assert np.all(auto + 102 >= 300)  # without the click, the strong blob wins
+    flagged = {i: box for i, box in user.items() if not 25 <= i < 40}  # tracking unsure
+    xs, _, _, _ = plan(signals, [(0, n - 1)], (102, 180), fps=FPS, user_boxes=flagged)
+    assert np.all(xs <= 30) and np.all(xs + 102 >= 110)  # not the strong blob meanwhile
 
 
 def test_one_click_per_shot_each_tracked_through_its_own_shot(tmp_path, monkeypatch):

@@ -85,8 +85,14 @@ def test_run_preview_drag_and_render(make_window, qtbot, clip, tmp_path):
     qtbot.waitUntil(lambda: panel.job is None, timeout=60000)
     x, _, cw, _, _ = panel.crop_at(55)
     assert x <= 64 and x + cw >= 96  # the still figure's body on a later frame of the shot
-    panel.pick_button.setChecked(True)  # another click adds to the first
+    assert "GrabCut" in panel.status.text()  # no SAM here: it says how it tracked
+    panel.pick_button.setChecked(True)  # another pick on that frame replaces the first
     video.mouse_pressed_on_video.emit(QPointF(82, 110), Qt.LeftButton)
+    assert panel.run_params()["subjects"] == [[82.0, 110.0, 40]]
+    window.show_source_frame(asset.id, 50)
+    qtbot.waitUntil(lambda: window.player.player.frame == 50, timeout=10000)
+    panel.pick_button.setChecked(True)  # one on another frame adds to it
+    video.mouse_pressed_on_video.emit(QPointF(84, 110), Qt.LeftButton)
     assert len(panel.run_params()["subjects"]) == 2 and "2 clicks" in panel.subject_label.text()
     panel.clear_edits()
     assert "subjects" not in panel.run_params() and "automatic" in panel.subject_label.text()

@@ -247,6 +247,14 @@ class ModelManager:
         return load_checkpoint(self.verify(name, cancel), self.spec(name), self.specs.values())
 
 
+def checkpoint_file(path: str | os.PathLike) -> Path:
+    """``path`` as a Path, or :class:`ModelError` when no such file is there."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"{path} does not exist or is not a file.")
+    return path
+
+
 def load_checkpoint(path: str | os.PathLike, spec: ModelSpec | None = None, known=()):
     """Build a SAM and load ``path``'s weights safely (``weights_only=True``).
 
@@ -256,9 +264,7 @@ def load_checkpoint(path: str | os.PathLike, spec: ModelSpec | None = None, know
     import torch
     from segment_anything.build_sam import _build_sam
 
-    path = Path(path)
-    if not path.is_file():
-        raise ModelError(f"{path} does not exist or is not a file.")
+    path = checkpoint_file(path)
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # truncated zip, pickle with code, not a torch file at all

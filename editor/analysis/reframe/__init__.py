@@ -25,6 +25,7 @@ does not decode again.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -269,11 +270,18 @@ def _target_intervals(boxes: np.ndarray, user: dict[int, tuple], start: int,
     n = len(boxes)
     a0, a1 = np.full(n, np.nan), np.full(n, np.nan)
     conf = np.zeros(n)
+    tracked = np.array([f - start for f in user if start <= f < start + n], int)
     for i in range(n):
         cands = [(user[start + i], 1.0)] if start + i in user else []
         blobs = boxes[i][boxes[i, :, 4] > 0]
         if cands:  # the user's subject: only the blobs on it (limbs its box lost)
             blobs = blobs[_overlaps(blobs, cands[0][0])]
+        elif len(tracked):
+            # the user's subject, on a frame its tracking flagged: only the blobs near its
+            # box on the nearest frame where it is known (not a stronger one elsewhere)
+            bx0, by0, bx1, by1 = user[start + tracked[np.argmin(np.abs(tracked - i))]]
+            gw, gh = (bx1 - bx0) / 2, (by1 - by0) / 2
+            blobs = blobs[_overlaps(blobs, (bx0 - gw, by0 - gh, bx1 + gw, by1 + gh))]
         if len(blobs):
             top = blobs[0, 4]
             cands += [((b[0], b[1], b[2], b[3]), min(1.0, max(0.2, b[4] / MIN_SCORE)))
@@ -467,6 +475,10 @@ def reframe(path: str | Path, *, aspect: str | Fraction = "9:16", zoom: float = 
     fps = float(video.frame_rate) or 25.0
     for click in subjects:  # before the long analysis: a typo fails at once
         _check_subject(click, width, height, video.frame_count)
+    if subjects and checkpoint:
+        from editor.analysis.matting.models import checkpoint_file
+
+        checkpoint_file(checkpoint)
     shots = detect_shots(path, cache=cache, progress=_progress_span(progress, 0, 250),
                          cancel=cancel, on_warning=on_warning)
     resets = set(shots.cut_frames) | {t.start for t in shots.transitions} | \
@@ -494,18 +506,32 @@ def reframe(path: str | Path, *, aspect: str | Fraction = "9:16", zoom: float = 
     for click in subjects:  # again: the probe may not have known the frame count
         _check_subject(click, width, height, frame_count)
     groups = _clicks_by_shot(subjects, ranges)
+    notes: list[str] = []
+
+    def note(message: str) -> None:
+        if message not in notes:
+            notes.append(message)
+            if on_warning is not None:
+                on_warning(message)
+
+    @functools.cache
+    def segmenter():  # one model for every clicked shot, loaded when first needed
+        from editor.analysis.matting import make_segmenter
+
+        return make_segmenter(subject_backend, checkpoint=checkpoint, on_warning=note)
+
     for n, (shot, clicks) in enumerate(groups):
         lo = found + (970 - found) * n // len(groups)
         hi = found + (970 - found) * (n + 1) // len(groups)
         user_boxes.update(track_subject(path, clicks=clicks, shot=shot, backend=subject_backend,
-                                        checkpoint=checkpoint, cache=cache,
+                                        checkpoint=checkpoint, segmenter=segmenter, cache=cache,
                                         progress=_progress_span(progress, lo, hi),
-                                        cancel=cancel, on_warning=on_warning))
+                                        cancel=cancel, on_warning=note))
     progress(970, 1000, "planning the camera")
     xs, ys, padded, plans = plan(signals, ranges, crop, fps=fps, smoothness=smoothness,
                                  keyframes=keyframes, user_boxes=user_boxes, mode=mode)
     progress(1000, 1000, "planned")
-    warnings = tuple(shots.warnings)
+    warnings = tuple(shots.warnings) + tuple(notes)
     if padded.any():
         warnings += (f"{sum(p.padded for p in plans)} shot(s) use a padded layout: their "
                      "subject is wider than the crop.",)
@@ -552,7 +578,8 @@ def to_suggestions(result: ReframeResult, asset_id: str) -> list[Suggestion]:
             data={"aspect": result.aspect, "crop": list(result.crop),
                   "source": list(result.source), "output": list(result.output),
                   "keyframes": shot.keyframes, "user_keyframes": shot.user_keyframes,
-                  "mode": shot.mode, "padded": shot.padded}))
+                  "mode": shot.mode, "padded": shot.padded,
+                  "notes": list(result.warnings)}))
     return out
 
 

@@ -309,7 +309,7 @@ def extract_signals(path: str | Path, *, width: int, height: int, frame_count: i
 
 def track_subject(path: str | Path, *, clicks: list[tuple[float, float, int]],
                   shot: tuple[int, int], backend: str = "auto", checkpoint: str | None = None,
-                  cache=None, progress: ProgressCallback = no_progress,
+                  segmenter=None, cache=None, progress: ProgressCallback = no_progress,
                   cancel: CancelToken | None = None,
                   on_warning=None) -> dict[int, tuple[float, float, float, float]]:
     """Follow the subject clicked (``clicks``: ``(x, y, frame)``, all in ``shot``, an
@@ -318,19 +318,21 @@ def track_subject(path: str | Path, *, clicks: list[tuple[float, float, int]],
     ``backend`` and ``checkpoint`` as for :func:`~editor.analysis.matting.make_segmenter`
     (``auto``: Segment Anything when a checkpoint is installed, else GrabCut). Returns
     ``{frame: (x0, y0, x1, y1)}``, the box of each frame's mask in source pixels; frames
-    whose mask the engine flags (lost, jumped, drifted) are left out, the blobs fill
-    them. Cached: re-planning after a dragged keyframe does not track again."""
+    whose mask the engine flags (lost, jumped, drifted) are left out, the blobs near it
+    fill them. ``segmenter``: a function giving the segmenter to use (called only when
+    the boxes are not cached; several shots share one model). Cached: re-planning after
+    a dragged keyframe does not track again."""
     import tempfile
 
     from editor.analysis.matting import Prompt, make_segmenter, matte
-    from editor.analysis.matting.models import ModelManager
+    from editor.analysis.matting.models import ModelManager, checkpoint_file
 
     key = None
     if cache is not None:
         if backend == "grabcut":
             weights = None
-        elif checkpoint and Path(checkpoint).is_file():
-            weights = [str(checkpoint), Path(checkpoint).stat().st_mtime_ns]
+        elif checkpoint:
+            weights = [str(checkpoint), checkpoint_file(checkpoint).stat().st_mtime_ns]
         else:  # what "auto" and "sam" would load
             weights = ModelManager().first_installed()
         key = cache.key(path, "reframe-subject", 3,
@@ -341,7 +343,8 @@ def track_subject(path: str | Path, *, clicks: list[tuple[float, float, int]],
         if arrays is not None:
             return {int(f): tuple(float(v) for v in box)
                     for f, box in zip(arrays["frames"], arrays["boxes"])}
-    segmenter = make_segmenter(backend, checkpoint=checkpoint, on_warning=on_warning)
+    segmenter = segmenter() if segmenter is not None else \
+        make_segmenter(backend, checkpoint=checkpoint, on_warning=on_warning)
     out: dict[int, tuple[float, float, float, float]] = {}
     with tempfile.TemporaryDirectory(prefix="cutwise-subject-") as folder:
         points: dict[int, list] = {}
