@@ -117,12 +117,14 @@ class ReframePanel(EnginePanel):
     # --- state --------------------------------------------------------------------------
     def _asset_changed(self, *_args) -> None:
         asset_id = self.selected_asset_id()
-        if asset_id is not None and asset_id not in self._keys:
-            keys = {}
+        if asset_id is not None and asset_id not in self._keys:  # from a saved project
+            keys, clicks = {}, []
             for s in self.lane_suggestions():
                 for f, x, y in s.data.get("user_keyframes", []):
                     keys[int(f)] = (float(x), float(y))
+                clicks += [(float(x), float(y), int(f)) for x, y, f in s.data.get("subjects", [])]
             self._keys[asset_id] = keys
+            self._subjects[asset_id] = clicks
         self._path_cache = None
         self._show_subject()
         self._update_video()

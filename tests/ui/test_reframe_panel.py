@@ -86,6 +86,10 @@ def test_run_preview_drag_and_render(make_window, qtbot, clip, tmp_path):
     x, _, cw, _, _ = panel.crop_at(55)
     assert x <= 64 and x + cw >= 96  # the still figure's body on a later frame of the shot
     assert "GrabCut" in panel.status.text()  # no SAM here: it says how it tracked
+    panel._keys.clear()  # as after reopening the project: the clicks come back from the lane
+    panel._subjects.clear()
+    panel._asset_changed()
+    assert panel.run_params()["subjects"] == [[80.0, 100.0, 40]]
     panel.pick_button.setChecked(True)  # another pick on that frame replaces the first
     video.mouse_pressed_on_video.emit(QPointF(82, 110), Qt.LeftButton)
     assert panel.run_params()["subjects"] == [[82.0, 110.0, 40]]

@@ -77,10 +77,12 @@ class ShotPlan:
     padded: bool
     keyframes: list[list[int]]  # [[frame, x, y], ...] reproducing the path by interpolation
     user_keyframes: list[list[int]] = field(default_factory=list)
+    subjects: list[list[float]] = field(default_factory=list)  # [[x, y, frame], ...] clicked
 
     def to_dict(self) -> dict:
         return {"start": self.start, "end": self.end, "mode": self.mode, "padded": self.padded,
-                "keyframes": self.keyframes, "user_keyframes": self.user_keyframes}
+                "keyframes": self.keyframes, "user_keyframes": self.user_keyframes,
+                "subjects": self.subjects}
 
 
 @dataclass
@@ -530,6 +532,10 @@ def reframe(path: str | Path, *, aspect: str | Fraction = "9:16", zoom: float = 
     progress(970, 1000, "planning the camera")
     xs, ys, padded, plans = plan(signals, ranges, crop, fps=fps, smoothness=smoothness,
                                  keyframes=keyframes, user_boxes=user_boxes, mode=mode)
+    for shot_plan in plans:  # kept with the plan (and the project): the clicks of each shot
+        shot_plan.subjects = [[round(x, 1), round(y, 1), f] for (first, last), clicks in groups
+                              if first <= shot_plan.end and shot_plan.start <= last
+                              for x, y, f in clicks]
     progress(1000, 1000, "planned")
     warnings = tuple(shots.warnings) + tuple(notes)
     if padded.any():
@@ -578,6 +584,7 @@ def to_suggestions(result: ReframeResult, asset_id: str) -> list[Suggestion]:
             data={"aspect": result.aspect, "crop": list(result.crop),
                   "source": list(result.source), "output": list(result.output),
                   "keyframes": shot.keyframes, "user_keyframes": shot.user_keyframes,
+                  "subjects": shot.subjects,
                   "mode": shot.mode, "padded": shot.padded,
                   "notes": list(result.warnings)}))
     return out
