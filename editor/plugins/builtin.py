@@ -73,6 +73,10 @@ REFRAME = Engine(
                   help="0 follows the subject closely; 1 keeps the camera as still as it can."),
         Parameter("zoom", "Zoom", 1.0, minimum=1.0, maximum=3.0, step=0.1,
                   help="1 crops the full height; higher values crop tighter."),
+        Parameter("subject_backend", "Subject tracking", "auto", kind="choice",
+                  choices=("auto", "sam", "grabcut"),
+                  help="How a picked subject is followed: auto uses Segment Anything when a "
+                       "checkpoint is installed (fast on a GPU), else GrabCut."),
     ),
 )
 

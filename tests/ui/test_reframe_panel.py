@@ -81,6 +81,7 @@ def test_run_preview_drag_and_render(make_window, qtbot, clip, tmp_path):
     video.mouse_pressed_on_video.emit(QPointF(80, 100), Qt.LeftButton)  # the figure's body
     assert panel.run_params()["subjects"] == [[80.0, 100.0, 40]]
     assert not panel.pick_button.isChecked()
+    assert panel.run_params()["subject_backend"] == "auto"  # SAM if installed, else GrabCut
     panel.run()
     qtbot.waitUntil(lambda: panel.job is None, timeout=60000)
     x, _, cw, _, _ = panel.crop_at(55)

@@ -9,9 +9,10 @@ from editor.analysis.reframe import parse_aspect, reframe, to_suggestions
 
 
 def run_engine(asset: MediaAsset, params: dict, *, progress, cancel) -> list[Suggestion]:
-    """``params``: aspect ("9:16" or "custom" with ``custom_aspect``), smoothness, zoom;
-    optionally ``subjects`` ([[x, y, frame], ...]: clicks on the subject) and ``keyframes``
-    ({frame: [x, y]}) from the panel."""
+    """``params``: aspect ("9:16" or "custom" with ``custom_aspect``), smoothness, zoom,
+    subject_backend (how clicks are tracked: auto, grabcut or sam); optionally
+    ``subjects`` ([[x, y, frame], ...]: clicks on the subject) and ``keyframes`` ({frame:
+    [x, y]}) from the panel."""
     aspect = params.get("aspect", "9:16")
     if aspect == "custom":
         aspect = params.get("custom_aspect") or "9:16"
@@ -20,6 +21,7 @@ def run_engine(asset: MediaAsset, params: dict, *, progress, cancel) -> list[Sug
                  for f, v in (params.get("keyframes") or {}).items()}
     result = reframe(asset.path, aspect=parse_aspect(aspect), zoom=params.get("zoom", 1.0),
                      smoothness=params.get("smoothness", 0.5), keyframes=keyframes,
-                     subjects=subjects, cache=AnalysisCache(),
+                     subjects=subjects, subject_backend=params.get("subject_backend", "auto"),
+                     cache=AnalysisCache(),
                      progress=progress, cancel=cancel)
     return to_suggestions(result, asset.id)
