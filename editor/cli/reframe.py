@@ -22,10 +22,13 @@ def register(subparsers, common) -> None:
                         help="1 = full-height crop (default); 1.5 crops 1/1.5 of the height")
     parser.add_argument("--smoothness", type=float, default=0.5, metavar="S",
                         help="0 (follow closely) .. 1 (very steady camera); default 0.5")
-    parser.add_argument("--subject", metavar="X,Y@FRAME", action="append", default=[],
+    parser.add_argument("--subject", metavar="X,Y@FRAME[#N]", action="append", default=[],
                         help="follow the subject at this source pixel on this frame, tracked "
                              "through its shot by the matting engine (repeatable: one click "
-                             "per shot, or more in a shot where the tracking lost it)")
+                             "per shot, or more in a shot where the tracking lost it); #N "
+                             "marks a click on subject N: 1 (the default) is the main one, "
+                             "2, 3... are kept in the crop, in that order, where they fit "
+                             "with it")
     parser.add_argument("--backend", choices=("auto", "sam", "grabcut"), default="auto",
                         help="how --subject is tracked: auto (default) uses SAM if a "
                              "checkpoint is installed, else GrabCut")
@@ -50,11 +53,12 @@ def register(subparsers, common) -> None:
     parser.set_defaults(handler=run)
 
 
-def _subject(text: str) -> tuple[float, float, int]:
-    m = re.fullmatch(r"\s*([\d.]+)\s*,\s*([\d.]+)\s*@\s*(\d+)\s*", text)
+def _subject(text: str) -> tuple[float, float, int, int]:
+    m = re.fullmatch(r"\s*([\d.]+)\s*,\s*([\d.]+)\s*@\s*(\d+)\s*(?:#\s*([1-9]\d*)\s*)?", text)
     if not m:
-        raise UsageError(f"--subject wants X,Y@FRAME (e.g. 640,360@0), not '{text}'")
-    return float(m.group(1)), float(m.group(2)), int(m.group(3))
+        raise UsageError(f"--subject wants X,Y@FRAME or X,Y@FRAME#N for subject N (e.g. "
+                         f"640,360@0 or 900,380@0#2), not '{text}'")
+    return float(m.group(1)), float(m.group(2)), int(m.group(3)), int(m.group(4) or 1)
 
 
 def _pin(text: str) -> tuple[int, tuple[float, float]]:

@@ -14,16 +14,21 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
-from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit,
-                               QPushButton)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel,
+                               QLineEdit, QPushButton)
 
-from editor.analysis.reframe import parse_aspect, path_from_suggestions
+from editor.analysis.reframe import click_entry, parse_aspect, path_from_suggestions
 from editor.core.errors import CutwiseError
 from editor.ui.engine_panel import EnginePanel
 
 DIM = QColor(0, 0, 0, 150)
 CROP_PEN = QColor(255, 210, 60)
 PADDED_PEN = QColor(255, 120, 60)
+
+
+def _frames(clicks) -> str:
+    """The frames of subject clicks, in order, for a label."""
+    return ", ".join(str(c[2]) for c in sorted(clicks, key=lambda c: c[2]))
 
 
 def _render_job(source: str, out: str, path, background: str, *, progress, cancel):
@@ -40,7 +45,7 @@ class ReframePanel(EnginePanel):
     def __init__(self, engine, document, runner, bridge, provider, parent=None):
         self._player_panel = None
         self._keys: dict[str, dict[int, tuple[float, float]]] = {}
-        self._subjects: dict[str, list[tuple[float, float, int]]] = {}
+        self._subjects: dict[str, list[tuple[float, float, int, int]]] = {}  # x, y, frame, rank
         self._path_cache: tuple | None = None
         self._drag: tuple[QPointF, float, float] | None = None
         self._drag_pos: tuple[float, float] | None = None
@@ -54,6 +59,11 @@ class ReframePanel(EnginePanel):
                                     "through that shot (tracked by the matting engine: SAM "
                                     "if installed, else GrabCut, a few frames a second). "
                                     "Pick again for another shot, or where it was lost")
+        self.subject_rank = QComboBox()
+        self.subject_rank.addItems(["main subject"] + [f"subject {n}" for n in range(2, 5)])
+        self.subject_rank.setToolTip("Which subject the next pick is on: the main one is always "
+                                     "kept in the crop; the others join it, in order, where "
+                                     "they fit")
         self.clear_button = QPushButton("Clear")
         self.clear_button.setToolTip("Forget the subject clicks and the keyframes you dragged")
         self.clear_button.clicked.connect(self.clear_edits)
@@ -69,6 +79,7 @@ class ReframePanel(EnginePanel):
         custom_row.addWidget(self.custom_aspect)
         subject_row = QHBoxLayout()
         subject_row.addWidget(self.pick_button)
+        subject_row.addWidget(self.subject_rank)
         subject_row.addWidget(self.clear_button)
         render_row = QHBoxLayout()
         render_row.addWidget(self.show_crop)
@@ -122,7 +133,8 @@ class ReframePanel(EnginePanel):
             for s in self.lane_suggestions():
                 for f, x, y in s.data.get("user_keyframes", []):
                     keys[int(f)] = (float(x), float(y))
-                clicks += [(float(x), float(y), int(f)) for x, y, f in s.data.get("subjects", [])]
+                clicks += [(float(c[0]), float(c[1]), int(c[2]), int(c[3]) if len(c) > 3 else 1)
+                           for c in s.data.get("subjects", [])]
             self._keys[asset_id] = keys
             self._subjects[asset_id] = clicks
         self._path_cache = None
@@ -138,13 +150,17 @@ class ReframePanel(EnginePanel):
     def _show_subject(self) -> None:
         clicks = self._subjects.get(self.selected_asset_id(), [])
         keys = len(self._keys.get(self.selected_asset_id(), {}))
+        ranks = sorted({c[3] for c in clicks})
         if not clicks:
             text = "Subject: automatic"
-        elif len(clicks) == 1:
+        elif len(clicks) == 1 and ranks == [1]:
             text = f"Subject: ({clicks[0][0]:.0f}, {clicks[0][1]:.0f}) on frame {clicks[0][2]}"
+        elif ranks == [1]:
+            text = f"Subject: {len(clicks)} clicks, on frames " + _frames(clicks)
         else:
-            text = f"Subject: {len(clicks)} clicks, on frames " + \
-                ", ".join(str(c[2]) for c in sorted(clicks, key=lambda c: c[2]))
+            text = "Subjects: " + "; ".join(
+                f"{'main' if rank == 1 else f'#{rank}'} on frame(s) "
+                + _frames([c for c in clicks if c[3] == rank]) for rank in ranks)
         if keys:
             text += f" · {keys} keyframe(s) you set"
         self.subject_label.setText(text)
@@ -169,7 +185,7 @@ class ReframePanel(EnginePanel):
             params["custom_aspect"] = self.custom_aspect.text()
         clicks = self._subjects.get(self.selected_asset_id())
         if clicks:
-            params["subjects"] = [list(c) for c in clicks]
+            params["subjects"] = [click_entry(*c) for c in clicks]
         params["keyframes"] = {f: list(v) for f, v in self.user_keyframes().items()}
         return params
 
@@ -235,8 +251,10 @@ class ReframePanel(EnginePanel):
         self.pick_button.setChecked(False)
         frame = self._player().frame
         clicks = self._subjects.setdefault(self.selected_asset_id(), [])
-        clicks[:] = [c for c in clicks if c[2] != frame]  # a new pick on a frame replaces its old one
-        clicks.append((pixel.x(), pixel.y(), frame))
+        rank = self.subject_rank.currentIndex() + 1
+        # a new pick of a subject on a frame replaces its old one there
+        clicks[:] = [c for c in clicks if (c[2], c[3]) != (frame, rank)]
+        clicks.append((pixel.x(), pixel.y(), frame, rank))
         self._show_subject()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:

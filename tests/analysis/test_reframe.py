@@ -361,13 +361,28 @@ def test_clicked_subject_outranks_a_stronger_blob_and_keeps_the_blobs_on_it():
     boxes[:, 2] = _blob(125, 160, 0.01)  # something else, clear of it
     signals = Signals(W, H, n, np.arange(n), boxes)
     user = {i: (60.0, 20.0, 110.0, 170.0) for i in range(n)}  # its mask lost the arm
-    xs, _, _, _ = plan(signals, [(0, n - 1)], (102, 180), fps=FPS, user_boxes=user)
+    xs, _, _, _ = plan(signals, [(0, n - 1)], (102, 180), fps=FPS, user_boxes=[user])
     assert np.all(xs <= 30) and np.all(xs + 102 >= 110)  # the box and its arm
     auto, _, _, _ = plan(signals, [(0, n - 1)], (102, 180), fps=FPS)
     assert np.all(auto + 102 >= 300)  # without the click, the strong blob wins
     flagged = {i: box for i, box in user.items() if not 25 <= i < 40}  # tracking unsure
-    xs, _, _, _ = plan(signals, [(0, n - 1)], (102, 180), fps=FPS, user_boxes=flagged)
+    xs, _, _, _ = plan(signals, [(0, n - 1)], (102, 180), fps=FPS, user_boxes=[flagged])
     assert np.all(xs <= 30) and np.all(xs + 102 >= 110)  # not the strong blob meanwhile
+
+
+def test_several_clicked_subjects_kept_together_where_they_fit_else_the_main_one():
+    n = 60
+    signals = Signals(W, H, n, np.arange(n), np.zeros(
+        (n, reframe_signals.MAX_BLOBS, reframe_signals.BLOB_FIELDS), np.float32))
+    dancer = {i: (40.0, 20.0, 80.0, 170.0) for i in range(n)}
+    partner = {i: (100.0, 30.0, 130.0, 160.0) if i < 30 else (200.0, 30.0, 230.0, 160.0)
+               for i in range(n)}  # beside the dancer, then too far away to fit
+    xs, _, _, _ = plan(signals, [(0, n - 1)], (102, 180), fps=FPS, user_boxes=[dancer, partner])
+    assert np.all(xs[:20] <= 40) and np.all(xs[:20] + 102 >= 130)  # both
+    assert np.all(xs[40:] <= 40) and np.all(xs[40:] + 102 >= 80)   # the main one
+    xs, _, _, _ = plan(signals, [(0, n - 1)], (102, 180), fps=FPS, user_boxes=[partner, dancer])
+    assert np.all(xs[:20] <= 40) and np.all(xs[:20] + 102 >= 130)
+    assert np.all(xs[40:] <= 200) and np.all(xs[40:] + 102 >= 230)  # now the partner
 
 
 def test_one_click_per_shot_each_tracked_through_its_own_shot(tmp_path, monkeypatch):
@@ -389,6 +404,14 @@ def test_one_click_per_shot_each_tracked_through_its_own_shot(tmp_path, monkeypa
     result = reframe(path, aspect="9:16", subjects=clicks)
     assert shots == [((0, 29), [10]), ((30, 59), [40])]
     assert inside(result, boxes, range(0, 60)) >= 0.9
+    # a second-rank subject alone in its shot is followed there; its rank is kept
+    shots.clear()
+    ranked = reframe(path, aspect="9:16", subjects=[clicks[0], (*clicks[1], 2)])
+    assert shots == [((0, 29), [10]), ((30, 59), [40])]
+    assert np.array_equal(ranked.xs, result.xs)
+    assert ranked.shots[-1].subjects == [[round(clicks[1][0], 1), round(clicks[1][1], 1), 40, 2]]
+    with pytest.raises(CutwiseError, match="rank"):
+        reframe(path, subjects=[(*clicks[0], 0)])
 
 
 def test_subject_too_wide_gives_a_padded_layout(tmp_path):

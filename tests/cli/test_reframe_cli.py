@@ -59,18 +59,22 @@ def test_render_keyframes_and_pins(capsys, clip, tmp_path):
 def test_subject_clicks_are_followed(capsys, clip_and_boxes):
     path, boxes = clip_and_boxes
     clicks = []
-    for f in (20, 45):  # one click in each shot
+    for f, rank in ((20, ""), (45, "#2")):  # one click in each shot; the second as subject 2
         b = boxes[f]
-        clicks += ["--subject", f"{(b[0] + b[2]) / 2:.0f},{(b[1] + b[3]) / 2:.0f}@{f}"]
+        clicks += ["--subject", f"{(b[0] + b[2]) / 2:.0f},{(b[1] + b[3]) / 2:.0f}@{f}{rank}"]
     assert cli.main(["reframe", str(path), *clicks, "--backend", "grabcut", "--json", "-q"]) == 0
-    frames = json.loads(capsys.readouterr().out)["frames"]
+    result = json.loads(capsys.readouterr().out)
+    frames = result["frames"]
     kept = [f["x"] <= boxes[i][0] and boxes[i][2] <= f["x"] + 102 for i, f in enumerate(frames)]
     assert sum(kept[:30]) >= 27 and sum(kept[30:]) >= 27  # before and after each click
+    assert [len(c) for s in result["shots"] for c in s["subjects"]] == [3, 4]
+    assert result["shots"][-1]["subjects"][0][2:] == [45, 2]
 
 
 @pytest.mark.parametrize("args, message", [
     (["--aspect", "9:0"], "aspect"),
     (["--subject", "banana"], "--subject"),
+    (["--subject", "60,90@0#0"], "--subject"),
     (["--subject", "60,90@0", "--backend", "grabcut", "--checkpoint", "sam.pth"], "--checkpoint"),
     (["--subject", "60,90@0", "--checkpoint", "missing.pth"], "missing.pth"),
     (["--smoothness", "3"], "--smoothness"),

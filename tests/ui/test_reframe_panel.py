@@ -99,6 +99,12 @@ def test_run_preview_drag_and_render(make_window, qtbot, clip, tmp_path):
     panel.pick_button.setChecked(True)  # one on another frame adds to it
     video.mouse_pressed_on_video.emit(QPointF(84, 110), Qt.LeftButton)
     assert len(panel.run_params()["subjects"]) == 2 and "2 clicks" in panel.subject_label.text()
+    panel.subject_rank.setCurrentIndex(1)  # a second subject on that frame: kept beside it
+    panel.pick_button.setChecked(True)
+    video.mouse_pressed_on_video.emit(QPointF(200, 90), Qt.LeftButton)
+    assert panel.run_params()["subjects"][-1] == [200.0, 90.0, 50, 2]
+    assert len(panel.run_params()["subjects"]) == 3
+    assert "main on frame(s) 40, 50; #2 on frame(s) 50" in panel.subject_label.text()
     panel.clear_edits()
     assert "subjects" not in panel.run_params() and "automatic" in panel.subject_label.text()
 

@@ -12,8 +12,8 @@
 Pipeline: shots from :mod:`editor.analysis.shots` (the camera starts afresh at every
 cut); subject blobs per frame from one fast decoding pass (:mod:`.signals`: motion that
 the camera does not explain, spectral-residual visual saliency), cached per file, and a
-clicked subject followed through its shot by the matting engine; per shot, one subject
-is followed through the blobs (a Viterbi pass: strong blobs, no jumps to far-off ones),
+clicked subject (or several, by rank) followed through its shot by the matting engine;
+per shot, one subject is followed through the blobs (a Viterbi pass: strong blobs, no jumps to far-off ones),
 each frame's subject becomes an interval the crop must cover with a margin (and, where
 the box is sure, the box itself at a much higher cost), and an L1-optimal path
 (:mod:`.path`) picks a stationary, panning or tracking camera. A shot whose subject is
@@ -47,7 +47,7 @@ from editor.analysis.reframe.signals import (ANALYSIS_WIDTH, Signals, extract_si
 
 __all__ = ["VERSION", "ReframeResult", "ShotPlan", "reframe", "plan", "parse_aspect",
            "crop_size", "output_size", "to_suggestions", "path_from_suggestions",
-           "reduce_keyframes", "Signals"]
+           "reduce_keyframes", "click_entry", "Signals"]
 
 VERSION = 8
 ASPECTS = ("9:16", "1:1", "4:5", "4:3", "16:9")
@@ -77,7 +77,8 @@ class ShotPlan:
     padded: bool
     keyframes: list[list[int]]  # [[frame, x, y], ...] reproducing the path by interpolation
     user_keyframes: list[list[int]] = field(default_factory=list)
-    subjects: list[list[float]] = field(default_factory=list)  # [[x, y, frame], ...] clicked
+    # the clicks on subjects: [x, y, frame], or [x, y, frame, rank] after the main one
+    subjects: list[list[float]] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {"start": self.start, "end": self.end, "mode": self.mode, "padded": self.padded,
@@ -254,15 +255,19 @@ def _one_subject(boxes: np.ndarray, crop: tuple[int, int]) -> np.ndarray:
     return out
 
 
-def _target_intervals(boxes: np.ndarray, user: dict[int, tuple], start: int,
+def _target_intervals(boxes: np.ndarray, user: list[dict[int, tuple]], start: int,
                       size: int, axis: int, crop: int, reach: int = 0) -> tuple:
     """Per frame of a shot, for one axis: (lo, hi, centre, confidence) of the crop's
     position that keeps the subject inside with a margin, and (firm_lo, firm_hi, firm)
     that keeps the frame's own subject box inside, where that box is sure.
 
-    A frame's subject extent is the union of its candidates' (or, when they cannot fit
-    together, the first's) over ``±reach`` frames where that union fits the crop: limbs
-    swing out and back, and a frame's blob rarely shows all of the subject at once.
+    ``user``: the tracked boxes of each subject the user clicked, main subject first
+    (those not tracked in this shot are passed over). A frame's subject extent is the
+    union of its candidates' (or, when they cannot fit together, the first's): the
+    blobs, or each clicked subject's box and the blobs on it; a further clicked subject
+    joins only where it fits with those before it. The extent is then widened over
+    ``±reach`` frames where that union fits the crop: limbs swing out and back, and a
+    frame's blob rarely shows all of the subject at once.
     An extent much wider than the subject's usual width (it took in a neighbour, or the
     trail of a fast move) is narrowed to that width (:func:`_rein_wide`), and one near
     the picture's edge is taken to the edge. The box alone is sure (``firm`` > 0) when
@@ -272,31 +277,23 @@ def _target_intervals(boxes: np.ndarray, user: dict[int, tuple], start: int,
     n = len(boxes)
     a0, a1 = np.full(n, np.nan), np.full(n, np.nan)
     conf = np.zeros(n)
-    tracked = np.array([f - start for f in user if start <= f < start + n], int)
-    for i in range(n):
-        cands = [(user[start + i], 1.0)] if start + i in user else []
-        blobs = boxes[i][boxes[i, :, 4] > 0]
-        if cands:  # the user's subject: only the blobs on it (limbs its box lost)
-            blobs = blobs[_overlaps(blobs, cands[0][0])]
-        elif len(tracked):
-            # the user's subject, on a frame its tracking flagged: only the blobs near its
-            # box on the nearest frame where it is known (not a stronger one elsewhere)
-            bx0, by0, bx1, by1 = user[start + tracked[np.argmin(np.abs(tracked - i))]]
-            gw, gh = (bx1 - bx0) / 2, (by1 - by0) / 2
-            blobs = blobs[_overlaps(blobs, (bx0 - gw, by0 - gh, bx1 + gw, by1 + gh))]
-        if len(blobs):
-            top = blobs[0, 4]
-            cands += [((b[0], b[1], b[2], b[3]), min(1.0, max(0.2, b[4] / MIN_SCORE)))
-                      for b in blobs if b[4] >= 0.2 * top]
-        if not cands:
-            continue
-        e0 = min(c[0][axis] for c in cands)
-        e1 = max(c[0][axis + 2] for c in cands)
-        if e1 - e0 + 2 * MARGIN * crop > crop:  # all of them do not fit: follow the first
-            e0, e1 = cands[0][0][axis], cands[0][0][axis + 2]
-        a0[i], a1[i], conf[i] = e0, e1, cands[0][1]
-    seen = ~np.isnan(a0)
+    subjects = [u for u in user if any(start <= f < start + n for f in u)]
+    tracked = [np.array([f - start for f in u if start <= f < start + n], int) for u in subjects]
     usable = crop * (1 - 2 * MARGIN)
+    for i in range(n):
+        blobs = boxes[i][boxes[i, :, 4] > 0]
+        groups = [_subject_candidates(blobs, u, known, start, i) for u, known in
+                  zip(subjects, tracked)] if subjects else [_candidates(blobs)]
+        if not groups[0]:
+            continue  # the (main) subject is not seen here
+        e0, e1 = _fitting_extent(groups[0], axis, crop)
+        for more in groups[1:]:  # further subjects where they fit with those before
+            if more:
+                m0, m1 = _fitting_extent(more, axis, crop)
+                if max(e1, m1) - min(e0, m0) <= usable:
+                    e0, e1 = min(e0, m0), max(e1, m1)
+        a0[i], a1[i], conf[i] = e0, e1, groups[0][0][1]
+    seen = ~np.isnan(a0)
     wide = _rein_wide(a0, a1, seen, 2 * reach)
     # a subject this near the picture's edge may go on past what was seen of it: keep
     # the crop against that edge where it still holds all of the subject
@@ -322,6 +319,39 @@ def _target_intervals(boxes: np.ndarray, user: dict[int, tuple], start: int,
     lo, hi = a1 + margin - crop, a0 - margin
     centre = (a0 + a1) / 2 - crop / 2
     return lo, hi, centre, conf, (firm_lo, firm_hi, firm)
+
+
+def _candidates(blobs: np.ndarray, first: tuple | None = None) -> list[tuple[tuple, float]]:
+    """(box, confidence) of a frame's subject: ``first`` (a tracked box) and then the
+    blobs at least a fifth as strong as the strongest."""
+    cands = [(first, 1.0)] if first is not None else []
+    if len(blobs):
+        top = blobs[0, 4]
+        cands += [((b[0], b[1], b[2], b[3]), min(1.0, max(0.2, b[4] / MIN_SCORE)))
+                  for b in blobs if b[4] >= 0.2 * top]
+    return cands
+
+
+def _subject_candidates(blobs: np.ndarray, boxes: dict[int, tuple], known: np.ndarray,
+                        start: int, i: int) -> list[tuple[tuple, float]]:
+    """A clicked subject's candidates on frame ``start + i``: its tracked box and the
+    blobs on it (limbs its mask lost); on a frame its tracking flagged, the blobs near its
+    box on the nearest frame where it is known (not a stronger one elsewhere)."""
+    box = boxes.get(start + i)
+    if box is not None:
+        return _candidates(blobs[_overlaps(blobs, box)], box)
+    bx0, by0, bx1, by1 = boxes[start + known[np.argmin(np.abs(known - i))]]
+    gw, gh = (bx1 - bx0) / 2, (by1 - by0) / 2
+    return _candidates(blobs[_overlaps(blobs, (bx0 - gw, by0 - gh, bx1 + gw, by1 + gh))])
+
+
+def _fitting_extent(cands: list[tuple[tuple, float]], axis: int, crop: int) -> tuple[float, float]:
+    """The candidates' extent on ``axis``, or the first's when they do not fit together."""
+    e0 = min(c[0][axis] for c in cands)
+    e1 = max(c[0][axis + 2] for c in cands)
+    if e1 - e0 + 2 * MARGIN * crop > crop:
+        e0, e1 = cands[0][0][axis], cands[0][0][axis + 2]
+    return e0, e1
 
 
 def _overlaps(blobs: np.ndarray, box: tuple) -> np.ndarray:
@@ -358,7 +388,7 @@ def _rein_wide(a0: np.ndarray, a1: np.ndarray, seen: np.ndarray, reach: int) -> 
 def _needs_padding(boxes: np.ndarray, user: dict[int, tuple], start: int,
                    crop: tuple[int, int], frame_width: int, min_frames: int) -> bool:
     """Whether the subject of a shot (the first blob of each frame after
-    :func:`_one_subject`, or the user's tracked box) is wider or taller than the crop,
+    :func:`_one_subject`, or the main clicked subject's tracked box) is wider or taller than the crop,
     with room to spare, on most of the shot's frames (at least ``min_frames``). A
     few wide blobs, a whip pan, a passer-by, a subject about the crop's width (centring
     it loses little) or a blob that took in background (spread over most of the
@@ -381,13 +411,14 @@ def _needs_padding(boxes: np.ndarray, user: dict[int, tuple], start: int,
 
 def plan(signals: Signals, shots: list[tuple[int, int]], crop: tuple[int, int], *,
          fps: float, smoothness: float = 0.5, keyframes: dict[int, tuple[float, float]] | None = None,
-         user_boxes: dict[int, tuple] | None = None, mode: str = "auto"
+         user_boxes: Sequence[dict[int, tuple]] = (), mode: str = "auto"
          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[ShotPlan]]:
     """Camera path for every frame from cached ``signals`` (no decoding).
 
     ``shots`` are inclusive (start, end) frame ranges; frames between shots (gradual
     transitions) glide linearly from one shot's camera to the next. ``keyframes`` map a
-    frame to a user's (x, y) crop corner; ``user_boxes`` a frame to a tracked subject box.
+    frame to a user's (x, y) crop corner; ``user_boxes`` hold the tracked box of each
+    clicked subject per frame, the main subject first.
     """
     n = signals.frame_count
     width, height = signals.width, signals.height
@@ -395,7 +426,6 @@ def plan(signals: Signals, shots: list[tuple[int, int]], crop: tuple[int, int], 
     # a corner pinned past the picture's edge (typed, or from another aspect) stops there
     keyframes = {f: (float(np.clip(x, 0, width - cw)), float(np.clip(y, 0, height - ch)))
                  for f, (x, y) in (keyframes or {}).items()}
-    user_boxes = user_boxes or {}
     boxes = signals.per_frame()
     xs, ys = np.full(n, np.nan), np.full(n, np.nan)
     padded = np.zeros(n, bool)
@@ -419,8 +449,9 @@ def plan(signals: Signals, shots: list[tuple[int, int]], crop: tuple[int, int], 
             axes.append(plan_axis(lo, hi, centre, conf, size - c, smoothness=smoothness,
                                   step=step, keyframes=keys, mode=mode, firm=firm))
         px, py = axes
+        main = next((u for u in user_boxes if any(start <= f <= end for f in u)), {})
         shot_padded = not shot_keys and _needs_padding(
-            shot_boxes, user_boxes, start, crop, width, round(PAD_MIN_S * fps))
+            shot_boxes, main, start, crop, width, round(PAD_MIN_S * fps))
         xs[start:end + 1], ys[start:end + 1] = px.positions, py.positions
         padded[start:end + 1] = shot_padded
         camera = max(px.mode, py.mode, key=("stationary", "pan", "track").index)
@@ -448,7 +479,7 @@ def _progress_span(progress: ProgressCallback, lo: int, hi: int) -> ProgressCall
 
 def reframe(path: str | Path, *, aspect: str | Fraction = "9:16", zoom: float = 1.0,
             smoothness: float = 0.5, keyframes: dict[int, tuple[float, float]] | None = None,
-            subjects: Sequence[tuple[float, float, int]] = (), subject_backend: str = "auto",
+            subjects: Sequence[tuple] = (), subject_backend: str = "auto",
             checkpoint: str | None = None, mode: str = "auto",
             output_long_side: int = 1920, cache: AnalysisCache | None = None,
             progress: ProgressCallback = no_progress, cancel: CancelToken | None = None,
@@ -457,8 +488,10 @@ def reframe(path: str | Path, *, aspect: str | Fraction = "9:16", zoom: float = 
 
     ``keyframes``: ``{frame: (x, y)}`` crop corners the user fixed; ``subjects``: ``(x,
     y, frame)`` clicks on the subject to follow (source pixels; one per shot, or more to
-    correct where the tracking lost it), each shot's clicks tracked through it by the
-    matting engine with ``subject_backend`` and ``checkpoint`` (see
+    correct where the tracking lost it), or ``(x, y, frame, rank)`` for several
+    subjects: rank 1 (the default) is the main one, the others are kept in the crop, in
+    rank order, where they fit with it. Each subject's clicks in a shot are tracked
+    through it by the matting engine with ``subject_backend`` and ``checkpoint`` (see
     :func:`~editor.analysis.matting.make_segmenter`). Raises the media
     layer's typed errors for unreadable input and
     :class:`~editor.core.errors.Cancelled` when ``cancel`` is set.
@@ -475,6 +508,7 @@ def reframe(path: str | Path, *, aspect: str | Fraction = "9:16", zoom: float = 
     video = info.video
     width, height = video.display_width, video.display_height
     fps = float(video.frame_rate) or 25.0
+    subjects = [_subject_click(click) for click in subjects]
     for click in subjects:  # before the long analysis: a typo fails at once
         _check_subject(click, width, height, video.frame_count)
     if subjects and checkpoint:
@@ -504,10 +538,11 @@ def reframe(path: str | Path, *, aspect: str | Fraction = "9:16", zoom: float = 
     signals.frame_count = frame_count
     ranges = [(s.start, s.end) for s in shots.shots] or [(0, frame_count - 1)]
     crop = crop_size(width, height, ratio, zoom)
-    user_boxes = {}
     for click in subjects:  # again: the probe may not have known the frame count
         _check_subject(click, width, height, frame_count)
     groups = _clicks_by_shot(subjects, ranges)
+    ranks = sorted({rank for _, rank, _ in groups})
+    user_boxes: list[dict[int, tuple]] = [{} for _ in ranks]
     notes: list[str] = []
 
     def note(message: str) -> None:
@@ -522,18 +557,19 @@ def reframe(path: str | Path, *, aspect: str | Fraction = "9:16", zoom: float = 
 
         return make_segmenter(subject_backend, checkpoint=checkpoint, on_warning=note)
 
-    for n, (shot, clicks) in enumerate(groups):
+    for n, (shot, rank, clicks) in enumerate(groups):
         lo = found + (970 - found) * n // len(groups)
         hi = found + (970 - found) * (n + 1) // len(groups)
-        user_boxes.update(track_subject(path, clicks=clicks, shot=shot, backend=subject_backend,
-                                        checkpoint=checkpoint, segmenter=segmenter, cache=cache,
-                                        progress=_progress_span(progress, lo, hi),
-                                        cancel=cancel, on_warning=note))
+        user_boxes[ranks.index(rank)].update(track_subject(
+            path, clicks=clicks, shot=shot, backend=subject_backend, checkpoint=checkpoint,
+            segmenter=segmenter, cache=cache, progress=_progress_span(progress, lo, hi),
+            cancel=cancel, on_warning=note))
     progress(970, 1000, "planning the camera")
     xs, ys, padded, plans = plan(signals, ranges, crop, fps=fps, smoothness=smoothness,
                                  keyframes=keyframes, user_boxes=user_boxes, mode=mode)
     for shot_plan in plans:  # kept with the plan (and the project): the clicks of each shot
-        shot_plan.subjects = [[round(x, 1), round(y, 1), f] for (first, last), clicks in groups
+        shot_plan.subjects = [click_entry(round(x, 1), round(y, 1), f, rank)
+                              for (first, last), rank, clicks in groups
                               if first <= shot_plan.end and shot_plan.start <= last
                               for x, y, f in clicks]
     progress(1000, 1000, "planned")
@@ -546,24 +582,38 @@ def reframe(path: str | Path, *, aspect: str | Fraction = "9:16", zoom: float = 
                          xs=xs, ys=ys, padded=padded, shots=plans, warnings=warnings)
 
 
-def _clicks_by_shot(clicks: Sequence[tuple[float, float, int]], ranges: list[tuple[int, int]]
-                    ) -> list[tuple[tuple[int, int], list[tuple[float, float, int]]]]:
+def click_entry(x: float, y: float, frame: int, rank: int = 1) -> list:
+    """A subject click as it is saved: ``[x, y, frame]``, with its rank after the main
+    subject's (``[x, y, frame, rank]``)."""
+    return [x, y, frame] + ([rank] if rank > 1 else [])
+
+
+def _subject_click(click: Sequence) -> tuple[float, float, int, int]:
+    """``(x, y, frame)`` or ``(x, y, frame, rank)`` as ``(x, y, frame, rank)``."""
+    if len(click) not in (3, 4) or (len(click) == 4 and int(click[3]) < 1):
+        raise CutwiseError(f"a subject click is (x, y, frame) or (x, y, frame, rank from 1), "
+                           f"not {tuple(click)}.")
+    return float(click[0]), float(click[1]), int(click[2]), int(click[3]) if len(click) == 4 else 1
+
+
+def _clicks_by_shot(clicks: Sequence[tuple[float, float, int, int]], ranges: list[tuple[int, int]]
+                    ) -> list[tuple[tuple[int, int], int, list[tuple[float, float, int]]]]:
     """The clicks grouped by the shot around each (a click in a transition goes with the
-    nearer shot, which then starts or ends at the click), in shot order."""
-    groups: dict[tuple[int, int], list[tuple[float, float, int]]] = {}
-    for x, y, frame in clicks:
-        frame = int(frame)
+    nearer shot, which then starts or ends at the click) and by subject rank, as ``(shot,
+    rank, [(x, y, frame), ...])`` in shot and rank order."""
+    groups: dict[tuple[tuple[int, int], int], list[tuple[float, float, int]]] = {}
+    for x, y, frame, rank in clicks:
         shot = min(ranges, key=lambda r: max(r[0] - frame, frame - r[1], 0))
-        groups.setdefault(shot, []).append((float(x), float(y), frame))
-    return [((min(first, *(c[2] for c in group)), max(last, *(c[2] for c in group))), group)
-            for (first, last), group in sorted(groups.items())]
+        groups.setdefault((shot, rank), []).append((x, y, frame))
+    return [((min(first, *(c[2] for c in group)), max(last, *(c[2] for c in group))), rank, group)
+            for ((first, last), rank), group in sorted(groups.items())]
 
 
-def _check_subject(subject: tuple[float, float, int], width: int, height: int,
+def _check_subject(subject: tuple[float, float, int, int], width: int, height: int,
                    frame_count: int) -> None:
     """A clear error for a subject point off the picture or its frames (``frame_count``
     0: not known yet, any frame from 0 passes)."""
-    x, y, frame = subject
+    x, y, frame, _ = subject
     if not (0 <= x < width and 0 <= y < height and 0 <= frame < (frame_count or frame + 1)):
         raise CutwiseError(f"the subject point {x:g},{y:g}@{frame} is outside the "
                            f"{width}x{height} picture or its {frame_count} frames.")

@@ -11,7 +11,8 @@ from editor.analysis.reframe import parse_aspect, reframe, to_suggestions
 def run_engine(asset: MediaAsset, params: dict, *, progress, cancel) -> list[Suggestion]:
     """``params``: aspect ("9:16" or "custom" with ``custom_aspect``), smoothness, zoom,
     subject_backend (how clicks are tracked: auto, grabcut or sam); optionally
-    ``subjects`` ([[x, y, frame], ...]: clicks on the subject) and ``keyframes`` ({frame:
+    ``subjects`` ([[x, y, frame], ...]: clicks on the subject; [x, y, frame, rank] for
+    subject 2, 3... kept beside the main one where they fit) and ``keyframes`` ({frame:
     [x, y]}) from the panel."""
     aspect = params.get("aspect", "9:16")
     if aspect == "custom":
