@@ -32,7 +32,12 @@ reported as the ``planner_on_truth`` camera.
 (the same simulated click as ``benchmarks/matting.py``: on the shot's first frame showing
 the dancer), and one ``reframe(..., subjects=clicks)`` tracks each through its shot with
 the matting engine (its GrabCut fallback here); shots without a click keep the automatic
-path. Its tracking speed is reported as frames/s of the clicked shots.
+path. Its tracking speed is reported as frames/s of the clicked shots. It also adds
+``cutwise_click2``: the same clicks as the main subject plus, in each shot with the
+second (smaller) dancer, a click on it as subject 2 (``(x, y, frame, 2)``, at its box's
+centre on the shot's first frame where that centre is clear of the main dancer's box).
+For every camera, ``both kept`` is the share of frames with both dancers whose two boxes
+fit the crop together on which the crop holds both.
 
 Results: ``benchmarks/results/reframe.json`` and ``reframe.md``, rewritten after every
 clip, so a run that is stopped early still leaves the clips it finished.
@@ -92,14 +97,24 @@ def truth_path(truth: dict, n: int, width: int, height: int, crop: tuple[int, in
 def score(truth: dict, xs: np.ndarray, ys: np.ndarray, crop: tuple[int, int]) -> dict:
     cw, ch = crop
     boxes = truth["subject"]["boxes"]
-    fits = inside = 0
+    fits = inside = pair_fits = pair_inside = 0
+
+    def holds(i, x0, y0, x1, y1):
+        return xs[i] <= x0 and x1 <= xs[i] + cw and ys[i] <= y0 and y1 <= ys[i] + ch
+
     for i, box in enumerate(boxes[:len(xs)]):
         if box is None or box[2] > cw or box[3] > ch:
             continue
         fits += 1
-        x, y = xs[i], ys[i]
-        inside += (x <= box[0] and box[0] + box[2] <= x + cw and y <= box[1]
-                   and box[1] + box[3] <= y + ch)
+        inside += holds(i, box[0], box[1], box[0] + box[2], box[1] + box[3])
+        other = (truth["subject"].get("secondary_boxes") or [None] * len(boxes))[i]
+        if other is not None:
+            x0, y0 = min(box[0], other[0]), min(box[1], other[1])
+            x1 = max(box[0] + box[2], other[0] + other[2])
+            y1 = max(box[1] + box[3], other[1] + other[3])
+            if x1 - x0 <= cw and y1 - y0 <= ch:
+                pair_fits += 1
+                pair_inside += holds(i, x0, y0, x1, y1)
     acc, reversals, frames, still = [], 0, 0, []
     for shot in truth["shots"]:
         s, e = shot["start"], min(shot["end"], len(xs) - 1)
@@ -114,7 +129,7 @@ def score(truth: dict, xs: np.ndarray, ys: np.ndarray, crop: tuple[int, int]) ->
         if all(b is None for b in boxes[s:e + 1]):
             still.extend(np.abs(np.diff(xs[s:e + 1])).tolist())
     minutes = frames / truth["fps"] / 60
-    return {"fits": fits, "inside": inside,
+    return {"fits": fits, "inside": inside, "pair_fits": pair_fits, "pair_inside": pair_inside,
             "acc_sum": float(np.sum(acc)), "acc_n": len(acc),
             "reversals": reversals, "minutes": minutes,
             "still_sum": float(np.sum(still)), "still_n": len(still)}
@@ -124,23 +139,48 @@ def summarise(rows: list[dict]) -> dict:
     tot = {k: sum(r[k] for r in rows) for k in rows[0]}
     return {"coverage": tot["inside"] / max(1, tot["fits"]),
             "frames_scored": tot["fits"],
+            "both_kept": tot["pair_inside"] / max(1, tot["pair_fits"]),
+            "pair_frames": tot["pair_fits"],
             "mean_abs_acceleration": tot["acc_sum"] / max(1, tot["acc_n"]),
             "reversals_per_minute": tot["reversals"] / max(1e-9, tot["minutes"]),
             "drift_px_per_frame": tot["still_sum"] / max(1, tot["still_n"])}
 
 
-def click_path(video: Path, truth: dict, aspect: str, cache: AnalysisCache
-               ) -> tuple[np.ndarray, np.ndarray, int, float]:
-    """The path with one click per shot: (xs, ys, frames of clicked shots, seconds)."""
+def click_path(video: Path, truth: dict, aspect: str, cache: AnalysisCache, *,
+               second: bool = False) -> tuple[np.ndarray, np.ndarray, int, float]:
+    """The path with one click per shot (and one on the second dancer as subject 2):
+    (xs, ys, frames of clicked shots, seconds)."""
     from matting import click_prompts
 
     data = np.load(video.parent / truth["subject"]["alpha_file"])
     clicks = click_prompts(truth, list(data["frames"]), data["alpha"])
+    subjects = [(x, y, frame) for _, _, frame, x, y in clicks]
+    if second:
+        subjects += second_dancer_clicks(truth)
     t0 = time.perf_counter()
     clicked = reframe(video, aspect=aspect, cache=cache, subject_backend="grabcut",
-                      subjects=[(x, y, frame) for _, _, frame, x, y in clicks])
+                      subjects=subjects)
     took = time.perf_counter() - t0
     return clicked.xs, clicked.ys, sum(end - start + 1 for start, end, *_ in clicks), took
+
+
+def second_dancer_clicks(truth: dict) -> list[tuple[float, float, int, int]]:
+    """A click on the second dancer per shot, as subject 2: its box's centre on the
+    shot's first frame where that centre is clear of the main dancer's box."""
+    boxes, others = truth["subject"]["boxes"], truth["subject"].get("secondary_boxes") or []
+    clicks = []
+    for shot in truth["shots"]:
+        for f in range(shot["start"], min(shot["end"] + 1, len(others))):
+            other, box = others[f], boxes[f]
+            if other is None:
+                continue
+            x, y = other[0] + other[2] / 2, other[1] + other[3] / 2
+            on_main = box is not None and box[0] <= x <= box[0] + box[2] and \
+                box[1] <= y <= box[1] + box[3]
+            if not on_main:
+                clicks.append((x, y, f, 2))
+                break
+    return clicks
 
 
 def run_corpus(folder: Path, aspect: str, limit: int | None, names: set[str] | None,
@@ -153,7 +193,7 @@ def run_corpus(folder: Path, aspect: str, limit: int | None, names: set[str] | N
     if not clips:
         raise SystemExit(f"{folder}: no clip matches --clips")
     cameras = CAMERAS + (("planner_on_truth",) if truth_boxes else ()) + \
-        (("cutwise_click",) if click else ())
+        (("cutwise_click", "cutwise_click2") if click else ())
     tracked, tracking = 0, 0.0
     per_camera = {c: [] for c in cameras}
     clip_rows, seconds, video_seconds, frames_total, padded_shots, shots_total = [], 0.0, 0.0, 0, 0, 0
@@ -177,6 +217,8 @@ def run_corpus(folder: Path, aspect: str, limit: int | None, names: set[str] | N
             if click:
                 *paths["cutwise_click"], n, t = click_path(video, truth, aspect, cache)
                 tracked, tracking = tracked + n, tracking + t
+                *paths["cutwise_click2"], _, _ = click_path(video, truth, aspect, cache,
+                                                            second=True)
         if truth_boxes:
             paths["planner_on_truth"] = truth_path(truth, result.frame_count, w, h, crop,
                                                    result.fps)
@@ -246,14 +288,17 @@ def markdown(report: dict) -> str:
         of = corpus.get("clips_in_corpus", count)
         lines += [f"## {corpus['corpus']} ({count} clips" + (f" of {of}" if of != count else "")
                   + ")", "",
-                  "| camera | coverage | mean abs accel (px/frame²) | reversals / min | drift (px/frame) |",
-                  "|---|---|---|---|---|"]
+                  "| camera | coverage | mean abs accel (px/frame²) | reversals / min | "
+                  "drift (px/frame) | both kept |",
+                  "|---|---|---|---|---|---|"]
         for cam in s:
             c = s[cam]
             lines.append(f"| {cam} | {c['coverage']:.2%} | {c['mean_abs_acceleration']:.3f} | "
-                         f"{c['reversals_per_minute']:.1f} | {c['drift_px_per_frame']:.3f} |")
+                         f"{c['reversals_per_minute']:.1f} | {c['drift_px_per_frame']:.3f} | "
+                         f"{c['both_kept']:.2%} |")
         cut = s["cutwise"]
-        lines += ["", f"- frames scored: {cut['frames_scored']}; coverage floor 98 %: "
+        lines += ["", f"- frames scored: {cut['frames_scored']} ({cut['pair_frames']} with both "
+                      f"dancers fitting the crop together: 'both kept'); coverage floor 98 %: "
                       f"**{'met' if cut['coverage'] >= 0.98 else 'NOT met'}**",
                   f"- acceleration vs naive: {cut['mean_abs_acceleration'] / max(1e-9, naive['mean_abs_acceleration']):.3f}× "
                   f"(floor ≤ 0.5×); reversals vs naive: "
@@ -264,7 +309,8 @@ def markdown(report: dict) -> str:
         if "click_tracking_fps" in corpus:
             lines.append(f"- one click per shot: the clicked shots tracked at "
                          f"{corpus['click_tracking_fps']:.1f} frames/s (GrabCut fallback)")
-        shown = [c for c in ("cutwise", "cutwise_click", "naive", "centre") if c in s]
+        shown = [c for c in ("cutwise", "cutwise_click", "cutwise_click2", "naive", "centre")
+                 if c in s]
         lines += ["", "| clip | size | frames | × real time | " + " | ".join(shown) + " |",
                   "|---|---|---|---|" + "---|" * len(shown)]
         for r in corpus["clips"]:
@@ -292,7 +338,8 @@ def main() -> int:
     parser.add_argument("--truth-boxes", action="store_true",
                         help="also plan from the ground-truth boxes (the planner alone)")
     parser.add_argument("--click", action="store_true",
-                        help="also one click on the subject per shot (tracked by matting)")
+                        help="also one click on the subject per shot (tracked by matting), "
+                             "and one more on the second dancer as subject 2")
     args = parser.parse_args()
     parse_aspect(args.aspect)
     report = {"aspect": args.aspect, "machine": f"{platform.machine()}, "
