@@ -27,8 +27,9 @@ PADDED_PEN = QColor(255, 120, 60)
 
 
 def _frames(clicks) -> str:
-    """The frames of subject clicks, in order, for a label."""
-    return ", ".join(str(c[2]) for c in sorted(clicks, key=lambda c: c[2]))
+    """The frames of subject clicks, in order, for a label: "frame 4", "frames 4, 9"."""
+    frames = sorted(c[2] for c in clicks)
+    return ("frame " if len(frames) == 1 else "frames ") + ", ".join(map(str, frames))
 
 
 def _render_job(source: str, out: str, path, background: str, *, progress, cancel):
@@ -156,10 +157,10 @@ class ReframePanel(EnginePanel):
         elif len(clicks) == 1 and ranks == [1]:
             text = f"Subject: ({clicks[0][0]:.0f}, {clicks[0][1]:.0f}) on frame {clicks[0][2]}"
         elif ranks == [1]:
-            text = f"Subject: {len(clicks)} clicks, on frames " + _frames(clicks)
+            text = f"Subject: {len(clicks)} clicks, on " + _frames(clicks)
         else:
             text = "Subjects: " + "; ".join(
-                f"{'main' if rank == 1 else f'#{rank}'} on frame(s) "
+                f"{'main' if rank == 1 else f'subject {rank}'} on "
                 + _frames([c for c in clicks if c[3] == rank]) for rank in ranks)
         if keys:
             text += f" · {keys} keyframe(s) you set"

@@ -104,7 +104,7 @@ def test_run_preview_drag_and_render(make_window, qtbot, clip, tmp_path):
     video.mouse_pressed_on_video.emit(QPointF(200, 90), Qt.LeftButton)
     assert panel.run_params()["subjects"][-1] == [200.0, 90.0, 50, 2]
     assert len(panel.run_params()["subjects"]) == 3
-    assert "main on frame(s) 40, 50; #2 on frame(s) 50" in panel.subject_label.text()
+    assert "main on frames 40, 50; subject 2 on frame 50" in panel.subject_label.text()
     panel.clear_edits()
     assert "subjects" not in panel.run_params() and "automatic" in panel.subject_label.text()
 
