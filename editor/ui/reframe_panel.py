@@ -171,6 +171,7 @@ class ReframePanel(EnginePanel):
         self._subjects.pop(asset_id, None)
         self._keys[asset_id] = {}
         self._show_subject()
+        self._update_video()
 
     def user_keyframes(self) -> dict[int, tuple[float, float]]:
         return dict(self._keys.get(self.selected_asset_id(), {}))
@@ -217,24 +218,40 @@ class ReframePanel(EnginePanel):
 
     # --- overlay and dragging -------------------------------------------------------------
     def paint_overlay(self, painter: QPainter, video_rect: QRectF, frame: int) -> None:
-        if not self.show_crop.isChecked() or not self._showing_asset():
-            return
-        crop = self.crop_at(frame)
+        """The crop (dimmed outside, a diamond on a frame you pinned) and the subject
+        clicks on this frame, numbered by subject."""
         player = self._player()
-        if crop is None or not all(player.video_size):
+        if not self.show_crop.isChecked() or not self._showing_asset() or \
+                not all(player.video_size):
             return
+        vw, vh = player.video_size
+        sx, sy = video_rect.width() / vw, video_rect.height() / vh
+        crop = self.crop_at(frame)
+        if crop is not None:
+            self._paint_crop(painter, video_rect, frame, crop, sx, sy)
+        painter.setBrush(Qt.NoBrush)
+        for x, y, f, rank in self._subjects.get(self.selected_asset_id(), []):
+            if f == frame:
+                c = QPointF(video_rect.x() + x * sx, video_rect.y() + y * sy)
+                for pen in (QPen(DIM, 4), QPen(CROP_PEN, 2)):  # a dark edge: seen on any picture
+                    painter.setPen(pen)
+                    painter.drawEllipse(c, 7, 7)
+                painter.drawText(c + QPointF(10, -8), str(rank))
+
+    def _paint_crop(self, painter: QPainter, video_rect: QRectF, frame: int, crop, sx: float,
+                    sy: float) -> None:
         x, y, cw, ch, padded = crop
         if self._drag_pos is not None:
             x, y = self._drag_pos
-        vw, vh = player.video_size
-        sx, sy = video_rect.width() / vw, video_rect.height() / vh
         rect = QRectF(video_rect.x() + x * sx, video_rect.y() + y * sy, cw * sx, ch * sy)
         for part in (QRectF(video_rect.left(), video_rect.top(), rect.left() - video_rect.left(),
                             video_rect.height()),
                      QRectF(rect.right(), video_rect.top(), video_rect.right() - rect.right(),
                             video_rect.height()),
-                     QRectF(rect.left(), video_rect.top(), rect.width(), rect.top() - video_rect.top()),
-                     QRectF(rect.left(), rect.bottom(), rect.width(), video_rect.bottom() - rect.bottom())):
+                     QRectF(rect.left(), video_rect.top(), rect.width(),
+                            rect.top() - video_rect.top()),
+                     QRectF(rect.left(), rect.bottom(), rect.width(),
+                            video_rect.bottom() - rect.bottom())):
             if part.width() > 0 and part.height() > 0:
                 painter.fillRect(part, DIM)
         painter.setPen(QPen(PADDED_PEN if padded else CROP_PEN, 2))
@@ -257,6 +274,7 @@ class ReframePanel(EnginePanel):
         clicks[:] = [c for c in clicks if (c[2], c[3]) != (frame, rank)]
         clicks.append((pixel.x(), pixel.y(), frame, rank))
         self._show_subject()
+        self._update_video()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         kind = event.type()

@@ -81,6 +81,9 @@ def test_run_preview_drag_and_render(make_window, qtbot, clip, tmp_path):
     video.mouse_pressed_on_video.emit(QPointF(80, 100), Qt.LeftButton)  # the figure's body
     assert panel.run_params()["subjects"] == [[80.0, 100.0, 40]]
     assert not panel.pick_button.isChecked()
+    ring = video.grab().toImage().pixelColor(int(rect.x() + 80 * scale + 7),
+                                             int(rect.y() + 100 * scale))
+    assert ring.red() > 200 and ring.green() > 160 and ring.blue() < 120  # the pick's marker
     assert panel.run_params()["subject_backend"] == "auto"  # SAM if installed, else GrabCut
     panel.run()
     qtbot.waitUntil(lambda: panel.job is None, timeout=60000)
