@@ -7,11 +7,11 @@ from editor.core.model import LANE_SHOTS, MediaAsset
 from editor.plugins.api import Engine, Parameter, Registry
 
 
-def _run_shots(asset: MediaAsset, params: dict, *, progress, cancel):
+def _run_shots(asset: MediaAsset, params: dict, *, progress, cancel, on_warning=None):
     from editor.analysis.shots import detect_shots, to_suggestions
 
     result = detect_shots(asset.path, sensitivity=params["sensitivity"], cache=AnalysisCache(),
-                          progress=progress, cancel=cancel)
+                          progress=progress, cancel=cancel, on_warning=on_warning)
     return to_suggestions(result, asset.id)
 
 
@@ -30,10 +30,10 @@ SHOTS = Engine(
 )
 
 
-def _run_matting(asset: MediaAsset, params: dict, *, progress, cancel):
+def _run_matting(asset: MediaAsset, params: dict, *, progress, cancel, on_warning=None):
     from editor.analysis.matting.engine import run_engine
 
-    return run_engine(asset, params, progress=progress, cancel=cancel)
+    return run_engine(asset, params, progress=progress, cancel=cancel, on_warning=on_warning)
 
 
 MATTING = Engine(
@@ -53,10 +53,10 @@ MATTING = Engine(
 )
 
 
-def _run_reframe(asset: MediaAsset, params: dict, *, progress, cancel):
+def _run_reframe(asset: MediaAsset, params: dict, *, progress, cancel, on_warning=None):
     from editor.analysis.reframe.engine import run_engine
 
-    return run_engine(asset, params, progress=progress, cancel=cancel)
+    return run_engine(asset, params, progress=progress, cancel=cancel, on_warning=on_warning)
 
 
 REFRAME = Engine(

@@ -8,6 +8,9 @@ the project through one undoable command, so a cancelled or failed run changes n
 
 from __future__ import annotations
 
+import functools
+import inspect
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
@@ -78,6 +81,9 @@ class EnginePanel(QWidget):
     """The panel of one engine."""
 
     jump_requested = Signal(str, int)    # asset id, source frame
+    #: a running job's note (run number, message): sent from its worker thread, so Qt
+    #: delivers it on the GUI thread
+    noted = Signal(int, str)
 
     def __init__(self, engine: Engine, document: Document, runner: JobRunner, bridge,
                  provider: MediaProvider, parent: QWidget | None = None):
@@ -88,6 +94,9 @@ class EnginePanel(QWidget):
         self.provider = provider
         self.job = None
         self._job_asset: str | None = None
+        self._runs = 0  # run number: a late note of an earlier run is not shown
+        self._notes: list[str] = []
+        self.noted.connect(self._on_note)
         #: The window's PlayerPanel (set by the main window): subclasses draw overlays on it.
         self.player_panel = None
 
@@ -207,8 +216,13 @@ class EnginePanel(QWidget):
             return
         asset = self.document.project.asset(asset_id)
         self._job_asset = asset_id
+        self._runs += 1
+        self._notes = []
+        notes = {"on_warning": functools.partial(self.noted.emit, self._runs)} \
+            if "on_warning" in inspect.signature(self.engine.run).parameters else {}
         self.job = self.runner.submit(self.engine.run, asset, self.run_params(),
-                                      title=f"{self.engine.name}: {asset.name}", gpu=self.engine.gpu)
+                                      title=f"{self.engine.name}: {asset.name}", gpu=self.engine.gpu,
+                                      **notes)
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress.setRange(0, 0)
@@ -255,8 +269,15 @@ class EnginePanel(QWidget):
             self.progress.setRange(0, progress.total)
             self.progress.setValue(progress.done)
         if progress.message:
-            self.status.setText(progress.message)
+            self.status.setText(" ".join([progress.message, *self._notes]))
         return False
+
+    def _on_note(self, run: int, message: str) -> None:
+        """A note of the running engine job (how it works around something): shown with
+        its progress, and again with its results."""
+        if run == self._runs and self.job is not None and message not in self._notes:
+            self._notes.append(message)
+            self.status.setText(" ".join([self.status.text(), message]))
 
     def _on_job_event(self, event: JobEvent) -> None:
         if event.job is not self.job or not self.show_progress(event):
@@ -280,7 +301,8 @@ class EnginePanel(QWidget):
             self.status.setText(exc.message)
             return
         self.select_asset(self._job_asset)
-        notes = dict.fromkeys(n for s in suggestions for n in s.data.get("notes", []))
+        notes = dict.fromkeys([*self._notes,
+                               *(n for s in suggestions for n in s.data.get("notes", []))])
         self.status.setText(" ".join([f"{len(suggestions)} suggestion(s).", *notes]))
 
     # --- results ------------------------------------------------------------------------

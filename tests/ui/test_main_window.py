@@ -1,6 +1,8 @@
 """The whole window, offscreen: demo project, import, edit, undo, save/reopen, engine
 panel run → results → accept → split, cancel, player ↔ timeline playhead."""
 
+import threading
+
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
@@ -117,6 +119,30 @@ def test_cancelled_run_leaves_project_unchanged(make_window, qtbot, cuts_clip):
     assert job.state is JobState.CANCELLED
     assert "Cancelled" in panel.status.text()
     assert window.document.project.to_dict() == before
+
+
+def test_an_engine_note_shows_while_it_runs_and_with_its_results(make_window, qtbot, cuts_clip):
+    from editor.plugins.api import Engine
+
+    release = threading.Event()
+
+    def noting(asset, params, *, progress, cancel, on_warning):
+        progress(1, 2, "tracking")
+        on_warning("SAM runs on the CPU.")
+        release.wait(10)
+        return []
+
+    window = make_window()
+    asset = import_and_wait(qtbot, window, cuts_clip[0])
+    window.registry.register_engine(Engine(id="noting", name="Noting", lane="noting", run=noting))
+    panel = window.panels["noting"]
+    panel.select_asset(asset.id)
+    panel.run()
+    qtbot.waitUntil(lambda: "SAM runs on the CPU." in panel.status.text(), timeout=10000)
+    assert panel.job is not None  # while the job still runs
+    release.set()
+    qtbot.waitUntil(lambda: panel.job is None, timeout=10000)
+    assert panel.status.text() == "0 suggestion(s). SAM runs on the CPU."
 
 
 def test_timeline_playhead_drives_player_and_back(make_window, qtbot):

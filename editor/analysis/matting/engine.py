@@ -29,7 +29,12 @@ def run_engine(asset: MediaAsset, params: dict, *, progress, cancel, on_warning=
         raise CutwiseError("Click the subject in the player first (left: subject, right: not "
                            "the subject), then run.")
     notes: list[str] = []
-    warn = on_warning or notes.append
+
+    def warn(message: str) -> None:  # kept with the result, and heard as it comes
+        notes.append(message)
+        if on_warning is not None:
+            on_warning(message)
+
     segmenter = make_segmenter(params.get("backend", "auto"), model=params.get("model"),
                                on_warning=warn)
     folder = params.get("session")
