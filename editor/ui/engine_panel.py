@@ -269,7 +269,8 @@ class EnginePanel(QWidget):
             self.progress.setRange(0, progress.total)
             self.progress.setValue(progress.done)
         if progress.message:
-            self.status.setText(" ".join([progress.message, *self._notes]))
+            notes = self._notes if event.job is self.job else []
+            self.status.setText(" ".join([progress.message, *notes]))
         return False
 
     def _on_note(self, run: int, message: str) -> None:
@@ -293,6 +294,7 @@ class EnginePanel(QWidget):
             self.status.setText(f"Failed: {event.job.error}")
         else:
             self._land(event.job.result())
+        self._notes = []
 
     def _land(self, suggestions) -> None:
         try:
