@@ -17,7 +17,8 @@ from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel,
                                QLineEdit, QPushButton)
 
-from editor.analysis.reframe import click_entry, parse_aspect, path_from_suggestions
+from editor.analysis.reframe import (click_entry, parse_aspect, path_from_suggestions,
+                                     subject_click)
 from editor.core.errors import CutwiseError
 from editor.ui.engine_panel import EnginePanel
 
@@ -134,8 +135,7 @@ class ReframePanel(EnginePanel):
             for s in self.lane_suggestions():
                 for f, x, y in s.data.get("user_keyframes", []):
                     keys[int(f)] = (float(x), float(y))
-                clicks += [(float(c[0]), float(c[1]), int(c[2]), int(c[3]) if len(c) > 3 else 1)
-                           for c in s.data.get("subjects", [])]
+                clicks += [subject_click(c) for c in s.data.get("subjects", [])]
             self._keys[asset_id] = keys
             self._subjects[asset_id] = clicks
         self._path_cache = None

@@ -47,7 +47,7 @@ from editor.analysis.reframe.signals import (ANALYSIS_WIDTH, Signals, extract_si
 
 __all__ = ["VERSION", "ReframeResult", "ShotPlan", "reframe", "plan", "parse_aspect",
            "crop_size", "output_size", "to_suggestions", "path_from_suggestions",
-           "reduce_keyframes", "click_entry", "Signals"]
+           "reduce_keyframes", "click_entry", "subject_click", "Signals"]
 
 VERSION = 8
 ASPECTS = ("9:16", "1:1", "4:5", "4:3", "16:9")
@@ -508,7 +508,7 @@ def reframe(path: str | Path, *, aspect: str | Fraction = "9:16", zoom: float = 
     video = info.video
     width, height = video.display_width, video.display_height
     fps = float(video.frame_rate) or 25.0
-    subjects = [_subject_click(click) for click in subjects]
+    subjects = [subject_click(click) for click in subjects]
     for click in subjects:  # before the long analysis: a typo fails at once
         _check_subject(click, width, height, video.frame_count)
     if subjects and checkpoint:
@@ -588,8 +588,9 @@ def click_entry(x: float, y: float, frame: int, rank: int = 1) -> list:
     return [x, y, frame] + ([rank] if rank > 1 else [])
 
 
-def _subject_click(click: Sequence) -> tuple[float, float, int, int]:
-    """``(x, y, frame)`` or ``(x, y, frame, rank)`` as ``(x, y, frame, rank)``."""
+def subject_click(click: Sequence) -> tuple[float, float, int, int]:
+    """``(x, y, frame)`` or ``(x, y, frame, rank)`` (as given, or as saved by
+    :func:`click_entry`) as ``(x, y, frame, rank)``."""
     if len(click) not in (3, 4) or (len(click) == 4 and int(click[3]) < 1):
         raise CutwiseError(f"a subject click is (x, y, frame) or (x, y, frame, rank from 1), "
                            f"not {tuple(click)}.")
