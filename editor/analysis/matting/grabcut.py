@@ -58,6 +58,17 @@ def _ellipse(size: int) -> np.ndarray:
     return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * size + 1, 2 * size + 1))
 
 
+def _dilated(mask: np.ndarray, box: tuple[int, int, int, int], radius: int) -> np.ndarray:
+    """``mask`` (uint8, nothing outside ``box``) dilated by a disk of ``radius``, as bool:
+    worked out around the box only (a full-frame dilation costs ~10 ms a frame)."""
+    h, w = mask.shape
+    x0, y0 = max(0, box[0] - radius), max(0, box[1] - radius)
+    x1, y1 = min(w, box[2] + radius), min(h, box[3] + radius)
+    out = np.zeros((h, w), bool)
+    out[y0:y1, x0:x1] = cv2.dilate(mask[y0:y1, x0:x1], _ellipse(radius)) > 0
+    return out
+
+
 def _grow(rect: tuple[int, int, int, int], w: int, h: int, frac: float, least: int = 12):
     """``rect`` grown by ``frac`` of its larger side (at least ``least`` px), clipped."""
     x0, y0, x1, y1 = rect
@@ -430,7 +441,7 @@ class GrabCutSegmenter:
         prior_u8 = prior.mask.astype(np.uint8)
         band = max(2, size // 16)
         core = cv2.erode(prior_u8, _ellipse(band)) > 0
-        reach = cv2.dilate(prior_u8, _ellipse(2 * band)) > 0
+        reach = _dilated(prior_u8, box, 2 * band)
         init = np.full((h, w), cv2.GC_BGD, np.uint8)
         init[reach] = cv2.GC_PR_BGD
         init[prior.mask] = cv2.GC_PR_FGD
@@ -441,7 +452,7 @@ class GrabCutSegmenter:
             # still in a slow move, but near its moving outline): sure background around
             # the moved mask, whatever its colour (no creeping into a similar background),
             # and left to the colours inside it
-            moving = (evidence > 0.5) & (cv2.dilate(prior_u8, _ellipse(4 * band)) > 0)
+            moving = (evidence > 0.5) & _dilated(prior_u8, box, 4 * band)
             init[moving & (init != cv2.GC_FGD)] = cv2.GC_PR_FGD
             init[moving & core] = cv2.GC_FGD
             outline = _filled(cv2.morphologyEx(moving.astype(np.uint8), cv2.MORPH_CLOSE,
