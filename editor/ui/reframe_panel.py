@@ -135,7 +135,11 @@ class ReframePanel(EnginePanel):
             for s in self.lane_suggestions():
                 for f, x, y in s.data.get("user_keyframes", []):
                     keys[int(f)] = (float(x), float(y))
-                clicks += [subject_click(c) for c in s.data.get("subjects", [])]
+                for c in s.data.get("subjects", []):
+                    try:
+                        clicks.append(subject_click(c))
+                    except CutwiseError:  # a hand-edited project: the other clicks still load
+                        continue
             self._keys[asset_id] = keys
             self._subjects[asset_id] = clicks
         self._path_cache = None

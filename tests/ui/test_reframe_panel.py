@@ -92,6 +92,9 @@ def test_run_preview_drag_and_render(make_window, qtbot, clip, tmp_path):
     assert "GrabCut" in panel.status.text()  # no SAM here: it says how it tracked
     panel._keys.clear()  # as after reopening the project: the clicks come back from the lane
     panel._subjects.clear()
+    saved = next(s for s in window.document.project.suggestions_in(LANE_REFRAME, asset.id)
+                 if s.data.get("subjects"))
+    saved.data["subjects"].append(["x", 1])  # a hand-edited project: skipped, the rest loads
     panel._asset_changed()
     assert panel.run_params()["subjects"] == [[80.0, 100.0, 40]]
     panel.pick_button.setChecked(True)  # another pick on that frame replaces the first

@@ -591,10 +591,15 @@ def click_entry(x: float, y: float, frame: int, rank: int = 1) -> list:
 def subject_click(click: Sequence) -> tuple[float, float, int, int]:
     """``(x, y, frame)`` or ``(x, y, frame, rank)`` (as given, or as saved by
     :func:`click_entry`) as ``(x, y, frame, rank)``."""
-    if len(click) not in (3, 4) or (len(click) == 4 and int(click[3]) < 1):
+    try:
+        x, y, frame, rank = (*click, 1) if len(click) == 3 else click
+        out = float(x), float(y), int(frame), int(rank)
+    except (TypeError, ValueError):
+        out = None
+    if out is None or out[3] < 1:
         raise CutwiseError(f"a subject click is (x, y, frame) or (x, y, frame, rank from 1), "
-                           f"not {tuple(click)}.")
-    return float(click[0]), float(click[1]), int(click[2]), int(click[3]) if len(click) == 4 else 1
+                           f"not {click!r}.")
+    return out
 
 
 def _clicks_by_shot(clicks: Sequence[tuple[float, float, int, int]], ranges: list[tuple[int, int]]
