@@ -4,11 +4,14 @@ An engine is plain Python: a function ``run(asset, params, *, progress, cancel)`
 returns :class:`~editor.core.model.Suggestion` objects for one lane, plus a declaration
 of its parameters. The UI builds its panel (form, Run, progress, Cancel, results) from
 the declaration, the job runner runs it off the GUI thread, and its results land in the
-project's suggestion lane. Built-in engines register through this same API.
+project's suggestion lane. Built-in engines register through this same API. A ``run``
+that also takes ``on_warning`` gets a callable for notes (one readable sentence each:
+a slow fallback, a skipped frame), shown beside the job's progress as they come.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
@@ -50,6 +53,13 @@ class Parameter:
         if self.maximum is not None:
             number = min(number, self.maximum)
         return int(round(number)) if self.kind == "int" else number
+
+
+def accepts(function: Callable, keyword: str) -> bool:
+    """Whether ``function`` can be called with the keyword argument ``keyword``."""
+    parameters = inspect.signature(function).parameters.values()
+    return any(p.name == keyword and p.kind is not p.POSITIONAL_ONLY or p.kind is p.VAR_KEYWORD
+               for p in parameters)
 
 
 class EngineRun(Protocol):

@@ -33,7 +33,7 @@ from editor.core.errors import CutwiseError
 from editor.core.model import Suggestion
 from editor.plugins.api import (
     API_VERSION, SUPPORTED_API_VERSIONS, Engine, Exporter, Parameter, PluginError, PluginFailure,
-    PluginInfo, Registry,
+    PluginInfo, Registry, accepts,
 )
 
 MANIFEST = "cutwise-plugin.toml"
@@ -188,13 +188,16 @@ class _PluginGuard:
                                              self.engine_ids), disable=self.ids)
         return PluginError(message)
 
-    def call(self, item_id: str, reference: str, label: str, *args, **kwargs):
+    def call(self, item_id: str, reference: str, label: str, *args, optional=None, **kwargs):
+        """The plugin's ``reference`` called with the arguments, and with those of
+        ``optional`` that it takes."""
         if item_id in self.registry.disabled:
             raise PluginError(self.registry.disabled[item_id])
         try:
             function = _load_object(reference, self.manifest.import_root)
         except Exception as exc:  # noqa: BLE001 - any import error disables the plugin
             raise self.fail(f"could not be loaded ({reference})", exc) from exc
+        kwargs.update({k: v for k, v in (optional or {}).items() if accepts(function, k)})
         try:
             return function(*args, **kwargs)
         except CutwiseError:  # bad input or Cancelled: the plugin is fine
@@ -203,9 +206,10 @@ class _PluginGuard:
             raise self.fail(f"failed in {label}", exc) from exc
 
     def engine_run(self, spec: dict):
-        def run(asset, params, *, progress, cancel):
+        def run(asset, params, *, progress, cancel, on_warning=None):
             result = self.call(spec["id"], spec["run"], spec["name"], asset, params,
-                               progress=progress, cancel=cancel)
+                               progress=progress, cancel=cancel,
+                               optional={"on_warning": on_warning} if on_warning else None)
             bad = not isinstance(result, list) or any(
                 not isinstance(s, Suggestion) or s.asset_id != asset.id or s.lane != spec["lane"]
                 for s in result)

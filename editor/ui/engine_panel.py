@@ -9,7 +9,6 @@ the project through one undoable command, so a cancelled or failed run changes n
 from __future__ import annotations
 
 import functools
-import inspect
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPainter, QPixmap
@@ -22,7 +21,7 @@ from editor.core import commands as cmd
 from editor.core.errors import CutwiseError
 from editor.core.model import ACCEPTED, LANE_SHOTS, PENDING, REJECTED
 from editor.jobs import JobEvent, JobRunner, JobState
-from editor.plugins.api import Engine, Parameter
+from editor.plugins.api import Engine, Parameter, accepts
 from editor.ui.document import Document
 from editor.ui.media_provider import MediaProvider
 
@@ -219,7 +218,7 @@ class EnginePanel(QWidget):
         self._runs += 1
         self._notes = []
         notes = {"on_warning": functools.partial(self.noted.emit, self._runs)} \
-            if "on_warning" in inspect.signature(self.engine.run).parameters else {}
+            if accepts(self.engine.run, "on_warning") else {}
         self.job = self.runner.submit(self.engine.run, asset, self.run_params(),
                                       title=f"{self.engine.name}: {asset.name}", gpu=self.engine.gpu,
                                       **notes)

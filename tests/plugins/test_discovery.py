@@ -171,6 +171,21 @@ def test_a_plugin_that_fails_is_disabled_with_a_message(tmp_path, caplog, packag
     assert again.value.message == first.value.message and len(registry.failures) == 1
 
 
+def test_a_plugin_engine_that_takes_on_warning_gets_the_notes(tmp_path):
+    write_plugin(tmp_path, "noting", ENGINE.format(name="noting", api=1, package="noting"),
+                 {"engine": "def run(asset, params, *, progress, cancel, on_warning):\n"
+                            "    on_warning('no model file: a slower method')\n    return []\n"})
+    write_plugin(tmp_path, "quiet", ENGINE.format(name="quiet", api=1, package="quiet"),
+                 {"engine": "def run(asset, params, *, progress, cancel):\n    return []\n"})
+    registry = load_registry(folders=[tmp_path], entry_points=False)
+    heard = []
+    for name in ("noting", "quiet"):  # one that does not take it runs as before
+        engine = registry.engines[f"{name}.engine"]
+        assert engine.run(ASSET, {}, progress=lambda *a: None, cancel=CancelToken(),
+                          on_warning=heard.append) == []
+    assert heard == ["no model file: a slower method"] and not registry.failures
+
+
 def test_readable_errors_and_cancel_do_not_disable(tmp_path):
     code = """
         from editor.core.errors import Cancelled, CutwiseError
