@@ -97,6 +97,7 @@ def truth_path(truth: dict, n: int, width: int, height: int, crop: tuple[int, in
 def score(truth: dict, xs: np.ndarray, ys: np.ndarray, crop: tuple[int, int]) -> dict:
     cw, ch = crop
     boxes = truth["subject"]["boxes"]
+    others = truth["subject"].get("secondary_boxes") or []  # the second dancer's
     fits = inside = pair_fits = pair_inside = 0
 
     def holds(i, x0, y0, x1, y1):
@@ -107,7 +108,7 @@ def score(truth: dict, xs: np.ndarray, ys: np.ndarray, crop: tuple[int, int]) ->
             continue
         fits += 1
         inside += holds(i, box[0], box[1], box[0] + box[2], box[1] + box[3])
-        other = (truth["subject"].get("secondary_boxes") or [None] * len(boxes))[i]
+        other = others[i] if i < len(others) else None
         if other is not None:
             x0, y0 = min(box[0], other[0]), min(box[1], other[1])
             x1 = max(box[0] + box[2], other[0] + other[2])
