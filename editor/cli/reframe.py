@@ -31,7 +31,7 @@ def register(subparsers, common) -> None:
                              "with it")
     parser.add_argument("--backend", choices=("auto", "sam", "grabcut"), default="auto",
                         help="how --subject is tracked: auto (default) uses SAM if a "
-                             "checkpoint is installed, else GrabCut")
+                             "checkpoint is installed and a GPU runs it, else GrabCut")
     parser.add_argument("--checkpoint", metavar="PATH",
                         help="a SAM checkpoint file for --subject instead of an installed one")
     parser.add_argument("--pin", action="append", default=[], metavar="FRAME:X,Y",

@@ -76,7 +76,7 @@ REFRAME = Engine(
         Parameter("subject_backend", "Subject tracking", "auto", kind="choice",
                   choices=("auto", "sam", "grabcut"),
                   help="How a picked subject is followed: auto uses Segment Anything when a "
-                       "checkpoint is installed (fast on a GPU), else GrabCut."),
+                       "checkpoint is installed and a GPU runs it, else GrabCut."),
     ),
 )
 

@@ -59,7 +59,8 @@ class ReframePanel(EnginePanel):
         self.pick_button.setCheckable(True)
         self.pick_button.setToolTip("Then click the subject in the player: the camera follows it "
                                     "through that shot (tracked by the matting engine: SAM "
-                                    "if installed, else GrabCut, a few frames a second). "
+                                    "on a GPU if installed, else GrabCut, about ten frames a "
+                                    "second). "
                                     "Pick again for another shot, or where it was lost")
         self.subject_rank = QComboBox()
         self.subject_rank.addItems(["main subject"] + [f"subject {n}" for n in range(2, 5)])

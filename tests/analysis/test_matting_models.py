@@ -23,7 +23,7 @@ from editor.analysis.matting.models import (
     ModelSpec,
     load_checkpoint,
 )
-from editor.analysis.matting.sam import EmbeddingCache, SamSegmenter
+from editor.analysis.matting.sam import EmbeddingCache, SamSegmenter, select_device
 from tests.analysis.test_matting import make_subject_clip
 
 TINY = dict(embed_dim=64, depth=2, num_heads=2, global_attn=(1,))
@@ -191,6 +191,15 @@ def test_auto_backend_picks_sam_when_installed_else_grabcut(manager, tiny_checkp
     seg = make_segmenter("auto", model="tiny", manager=manager, device="cpu")
     assert isinstance(seg, SamSegmenter) and seg.device == "cpu" and not seg.bf16
     assert seg.batch_size == 1  # batching is for CUDA by default
+    notes.clear()  # where only boxes are wanted (a reframe subject), not SAM on a CPU
+    seg = make_segmenter("auto", model="tiny", manager=manager, gpu_only=True,
+                         on_warning=notes.append)
+    if select_device() == "cpu":
+        assert seg.name == "grabcut" and "no GPU" in notes[0] and "'sam'" in notes[0]
+    else:
+        assert isinstance(seg, SamSegmenter) and notes == []
+    assert isinstance(make_segmenter("sam", model="tiny", manager=manager, gpu_only=True),
+                      SamSegmenter)  # asked for by name: SAM wherever it runs
 
 
 def test_sam_propagates_through_a_shot_in_batches(tiny_sam, tmp_path, monkeypatch):

@@ -57,14 +57,17 @@ VERSION = 1
 BACKENDS = ("auto", "grabcut", "sam")
 FALLBACK_NOTE = ("No SAM checkpoint is installed: using the GrabCut fallback (lower quality). "
                  "Run 'cutwise models download vit_b' for Segment Anything.")
+NO_GPU_NOTE = ("Segment Anything is installed but no GPU was found: using GrabCut, much faster "
+               "here (choose the 'sam' backend to run SAM on the CPU, seconds a frame).")
 
 
 def make_segmenter(backend: str = "auto", *, model: str | None = None,
                    checkpoint: str | os.PathLike | None = None, manager=None,
                    device: str | None = None, batch_size: int | None = None,
-                   compile: bool = False, on_warning=None) -> Segmenter:
+                   compile: bool = False, gpu_only: bool = False, on_warning=None) -> Segmenter:
     """The backend to use: ``auto`` takes SAM when a checkpoint is given or installed,
-    otherwise GrabCut (and says so through ``on_warning``)."""
+    otherwise GrabCut (and says so through ``on_warning``); with ``gpu_only``, ``auto``
+    takes an installed SAM only where a GPU runs it (on a CPU it costs seconds a frame)."""
     warn = on_warning or (lambda message: None)
     if backend not in BACKENDS:
         raise CutwiseError(f"Unknown matting backend '{backend}' (use {', '.join(BACKENDS)}).")
@@ -85,6 +88,12 @@ def make_segmenter(backend: str = "auto", *, model: str | None = None,
                                    "vit_b', or pass --checkpoint PATH).")
             warn(FALLBACK_NOTE)
             return GrabCutSegmenter()
+        if backend == "auto" and gpu_only and device is None:
+            from editor.analysis.matting.sam import select_device
+
+            if select_device() == "cpu":
+                warn(NO_GPU_NOTE)
+                return GrabCutSegmenter()
         sam = manager.load(name)
     from editor.analysis.matting.sam import SamSegmenter
 

@@ -555,7 +555,8 @@ def reframe(path: str | Path, *, aspect: str | Fraction = "9:16", zoom: float = 
     def segmenter():  # one model for every clicked shot, loaded when first needed
         from editor.analysis.matting import make_segmenter
 
-        return make_segmenter(subject_backend, checkpoint=checkpoint, on_warning=note)
+        return make_segmenter(subject_backend, checkpoint=checkpoint, gpu_only=True,
+                              on_warning=note)
 
     for n, (shot, rank, clicks) in enumerate(groups):
         lo = found + (970 - found) * n // len(groups)

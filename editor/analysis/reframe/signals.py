@@ -316,7 +316,8 @@ def track_subject(path: str | Path, *, clicks: list[tuple[float, float, int]],
     inclusive frame range) through the shot, backward and forward from each clicked frame
     (another click corrects the tracking around it), with the matting engine:
     ``backend`` and ``checkpoint`` as for :func:`~editor.analysis.matting.make_segmenter`
-    (``auto``: Segment Anything when a checkpoint is installed, else GrabCut). Returns
+    (``auto``: Segment Anything when a checkpoint is installed and a GPU runs it, else
+    GrabCut). Returns
     ``{frame: (x0, y0, x1, y1)}``, the box of each frame's mask in source pixels; frames
     whose mask the engine flags (lost, jumped, drifted) are left out, the blobs near it
     fill them. ``segmenter``: a function giving the segmenter to use (called only when
@@ -333,7 +334,8 @@ def track_subject(path: str | Path, *, clicks: list[tuple[float, float, int]],
             weights = None
         elif checkpoint:
             weights = [str(checkpoint), checkpoint_file(checkpoint).stat().st_mtime_ns]
-        else:  # what "auto" and "sam" would load
+        else:  # what "auto" and "sam" would load ("auto" without a GPU: GrabCut, keyed
+            # the same; the cache is this machine's own)
             weights = ModelManager().first_installed()
         key = cache.key(path, "reframe-subject", 3,
                         {"clicks": [[round(float(x), 1), round(float(y), 1), int(f)]
@@ -344,7 +346,7 @@ def track_subject(path: str | Path, *, clicks: list[tuple[float, float, int]],
             return {int(f): tuple(float(v) for v in box)
                     for f, box in zip(arrays["frames"], arrays["boxes"])}
     segmenter = segmenter() if segmenter is not None else \
-        make_segmenter(backend, checkpoint=checkpoint, on_warning=on_warning)
+        make_segmenter(backend, checkpoint=checkpoint, gpu_only=True, on_warning=on_warning)
     out: dict[int, tuple[float, float, float, float]] = {}
     with tempfile.TemporaryDirectory(prefix="cutwise-subject-") as folder:
         points: dict[int, list] = {}
