@@ -84,7 +84,7 @@ def test_run_preview_drag_and_render(make_window, qtbot, clip, tmp_path):
     ring = video.grab().toImage().pixelColor(int(rect.x() + 80 * scale + 7),
                                              int(rect.y() + 100 * scale))
     assert ring.red() > 200 and ring.green() > 160 and ring.blue() < 120  # the pick's marker
-    assert panel.run_params()["subject_backend"] == "auto"  # SAM if installed, else GrabCut
+    assert panel.run_params()["subject_backend"] == "auto"  # SAM on a GPU, else GrabCut
     panel.run()
     qtbot.waitUntil(lambda: panel.job is None, timeout=60000)
     x, _, cw, _, _ = panel.crop_at(55)
