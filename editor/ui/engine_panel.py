@@ -220,8 +220,8 @@ class EnginePanel(QWidget):
         notes = {"on_warning": functools.partial(self.noted.emit, self._runs)} \
             if accepts(self.engine.run, "on_warning") else {}
         self.job = self.runner.submit(self.engine.run, asset, self.run_params(),
-                                      title=f"{self.engine.name}: {asset.name}", gpu=self.engine.gpu,
-                                      **notes)
+                                      title=f"{self.engine.name}: {asset.name}",
+                                      gpu=self.engine.gpu, **notes)
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress.setRange(0, 0)

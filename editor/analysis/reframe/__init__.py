@@ -16,11 +16,11 @@ clicked subject (or several, by rank) followed through its shot by the matting e
 per shot, one subject is followed through the blobs (a Viterbi pass: strong blobs, no
 jumps to far-off ones), each frame's subject becomes an interval the crop must cover
 with a margin (and, where the box is sure, the box itself at a much higher cost), and
-an L1-optimal path (:mod:`.path`) picks a stationary, panning or tracking camera. A shot whose subject is
-clearly wider than the crop on most of its frames is marked ``padded``: the renderer
-then shows the whole frame over a blurred (or coloured) background instead of cutting
-the subject in half. User keyframes pin the path on their frames; re-planning with them
-does not decode again.
+an L1-optimal path (:mod:`.path`) picks a stationary, panning or tracking camera. A
+shot whose subject is clearly wider than the crop on most of its frames is marked
+``padded``: the renderer then shows the whole frame over a blurred (or coloured)
+background instead of cutting the subject in half. User keyframes pin the path on their
+frames; re-planning with them does not decode again.
 """
 
 from __future__ import annotations
@@ -390,9 +390,10 @@ def _needs_padding(boxes: np.ndarray, user: dict[int, tuple], start: int,
     """Whether the subject of a shot (the first blob of each frame after
     :func:`_one_subject`, or the main clicked subject's tracked box) is wider or taller
     than the crop, with room to spare, on most of the shot's frames (at least
-    ``min_frames``). A few wide blobs, a whip pan, a passer-by, a subject about the crop's width (centring
-    it loses little) or a blob that took in background (spread over most of the
-    picture, or with its weight to one side) do not letterbox the whole shot."""
+    ``min_frames``). A few wide blobs, a whip pan, a passer-by, a subject about the
+    crop's width (centring it loses little) or a blob that took in background (spread
+    over most of the picture, or with its weight to one side) do not letterbox the whole
+    shot."""
     sizes = []
     for i in range(len(boxes)):
         box = user.get(start + i)
