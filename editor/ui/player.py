@@ -308,7 +308,10 @@ class Player(QObject):
         self._blank = False
         self._seek_target: int | None = None
         self._seek_in_flight: int | None = None
-        self._seek_issued = 0.0
+        self._waiting_since = 0.0      # when the seek in flight (or the file's opening) began
+        self._opening = False          # a file is loading: its first restart is still to come
+        self._entry = None             # mpv's playlist id of the file we last asked for
+        self._started_entry = None     # ... and of the file whose events arrive now
         self._video_size = (0, 0)
         self._vfr = False
         self._url = ""
@@ -340,13 +343,16 @@ class Player(QObject):
             self._post("@restart", None)
         elif eid == 8:  # FILE_LOADED
             self._post("@loaded", None)
-        elif eid == 7:  # END_FILE
+        elif eid in (6, 7):  # START_FILE, END_FILE
             try:
                 info = event.as_dict(decoder=_mpv().lazy_decoder)
             except Exception:  # noqa: BLE001 - never raise on mpv's thread
                 return
-            if info.get("reason") == "error" and not self._vo_lost:
-                self._post("@error", str(info.get("file_error", "unknown error")))
+            entry = info.get("playlist_entry_id")
+            if eid == 6:
+                self._post("@start", entry)
+            elif info.get("reason") == "error" and not self._vo_lost:
+                self._post("@error", (entry, str(info.get("file_error", "unknown error"))))
 
     def _mpv_log(self, level, prefix, text):
         # mpv's own errors go to the log (no audio device is not worth a dialog); failures
@@ -367,6 +373,11 @@ class Player(QObject):
     def _on_mpv(self, name: str, value) -> None:
         if self._mpv is None:
             return
+        if name == "@start":
+            self._started_entry = value
+            return
+        if name in ("@restart", "@loaded") and self._started_entry != self._entry:
+            return  # the end of a file replaced since: mpv's events are in order
         if name == "time-pos":
             if value is not None:
                 self._on_time(float(value))
@@ -392,8 +403,8 @@ class Player(QObject):
             self._on_restart()
         elif name == "@loaded":
             self._on_loaded()
-        elif name == "@error":
-            self.error.emit(f"Could not play {self._path or 'the file'}: {value}")
+        elif name == "@error" and value[0] == self._entry:
+            self.error.emit(f"Could not play {self._path or 'the file'}: {value[1]}")
 
     def _safe_get(self, name):
         try:
@@ -411,7 +422,14 @@ class Player(QObject):
     def _on_restart(self) -> None:
         """mpv finished a seek. Seeks are serialised (one in flight, the latest wanted one
         queued), because until a seek completes mpv's ``time-pos`` reports the *target*
-        of the newest seek, not the frame on screen."""
+        of the newest seek, not the frame on screen. While a file opens no seek is sent
+        (mpv may drop one that arrives while it sets the file up, and its restarts carry no
+        seek id): the file's first restart sends the latest one asked for."""
+        if self._opening:
+            self._opening = False
+            if self._seek_target is not None and self._map is not None:
+                self._issue_seek()
+            return
         issued, self._seek_in_flight = self._seek_in_flight, None
         if issued is None or self._map is None or self._seek_target is None:
             return
@@ -427,7 +445,7 @@ class Player(QObject):
     def _issue_seek(self) -> None:
         frame = self._seek_target
         self._seek_in_flight = frame
-        self._seek_issued = time.monotonic()
+        self._waiting_since = time.monotonic()
         try:
             self._mpv.seek(self._map.time_of(frame), "absolute+exact")
         except Exception as exc:  # noqa: BLE001 - no file (yet), or it failed to open
@@ -437,11 +455,20 @@ class Player(QObject):
         QTimer.singleShot(1000, self, self._seek_watchdog)
 
     def _seek_watchdog(self) -> None:
-        # mpv answers every seek with playback-restart; this only guards against a lost one.
-        if self._seek_in_flight is not None and time.monotonic() - self._seek_issued >= 0.9:
+        # mpv answers every seek and every opened file with playback-restart; this only
+        # guards against a lost one (a slow seek is still ``seeking``).
+        waiting = self._opening or self._seek_in_flight is not None
+        if not waiting or time.monotonic() - self._waiting_since < 0.9:
+            return
+        if self._safe_get("seeking"):
+            QTimer.singleShot(1000, self, self._seek_watchdog)
+        else:
             self._on_restart()
 
     def _on_loaded(self) -> None:
+        if self._opening:  # its first restart follows at once, unless lost
+            self._waiting_since = time.monotonic()
+            QTimer.singleShot(1000, self, self._seek_watchdog)
         if self._map is not None and self._map.frame_count is None:
             duration = self._safe_get("duration") or 0
             self._map.frame_count = max(1, round(duration * float(self._map.fps)))
@@ -456,10 +483,6 @@ class Player(QObject):
             if not self._announce_on_reopen:
                 return
             self._announce_on_reopen = False
-        elif self._seek_target is not None:
-            # a seek asked for while the file was opening: mpv dropped or refused it
-            self._seek_in_flight = None
-            self._issue_seek()
         self.duration_changed.emit(self.duration)
         self.file_loaded.emit(self._path)
 
@@ -587,7 +610,7 @@ class Player(QObject):
             self._vo_lost, self._restore, self._announce_on_reopen = True, (self._frame, False), True
             return
         try:
-            self._mpv.command("loadfile", url, "replace")
+            self._load_url(url)
         except Exception as exc:  # noqa: BLE001 - mpv refused the command
             self.error.emit(f"Could not open {self._path}: {exc}")
 
@@ -602,6 +625,7 @@ class Player(QObject):
         self._mpv.pause = True
         self._set_speed(0)
         self._seek_target = self._seek_in_flight = None
+        self._opening = False
         self._set_blank(False)
         self._in = self._out = None
         self._map = None
@@ -647,7 +671,7 @@ class Player(QObject):
         self._seek_target = frame
         self._set_blank(self._map.in_gap(frame))
         self._set_frame(frame)
-        if self._seek_in_flight is None:
+        if self._seek_in_flight is None and not self._opening:
             self._issue_seek()
 
     @Slot(int)
@@ -793,7 +817,12 @@ class Player(QObject):
             return
         self._vo_lost = False
         if self._restore is not None and self._url:
-            self._mpv.command("loadfile", self._url, "replace")
+            self._load_url(self._url)
+
+    def _load_url(self, url: str) -> None:
+        reply = self._mpv.command("loadfile", url, "replace")
+        self._entry = (reply or {}).get("playlist_entry_id")
+        self._opening = True
 
     # --- frames for tests and thumbnails ------------------------------------------------
     def grab_frame(self) -> np.ndarray | None:

@@ -99,6 +99,21 @@ def test_seek_right_after_load_lands_once_the_file_is_open(qtbot, player, clips)
 
 
 @needs_mpv
+def test_a_file_replaced_while_opening_leaves_no_trace(qtbot, player, clips):
+    a, b = clips
+    opened = []
+    player.file_loaded.connect(opened.append)
+    player.load(str(b.path), FPS, frame_count=b.frames)
+    player.seek_frame(5)
+    with qtbot.waitSignal(player.file_loaded, timeout=5000):
+        player.load(str(a.path), FPS, frame_count=a.frames)  # before b has opened
+        player.seek_frame(27)
+    qtbot.waitUntil(lambda: not player.seeking, timeout=5000)
+    assert (player.frame, shown(player), player.duration) == (27, 27, a.frames)
+    assert opened == [str(a.path)]
+
+
+@needs_mpv
 def test_position_changed_on_gui_thread_while_playing(qtbot, player, clips, qapp):
     a, _ = clips
     load(qtbot, player, a)
