@@ -42,7 +42,7 @@ import numpy as np
 
 from editor.analysis.camera_motion import contrast_gain
 from editor.analysis.matting.colours import colour_odds
-from editor.analysis.matting.types import Prompt, Segment, bbox
+from editor.analysis.matting.types import Prompt, Segment, bbox, round_kernel
 
 _WORK_SIDE = 320  # GrabCut runs on the region of interest scaled to at most this long side
 MOTION_SUPPORT = 0.2  # share of the moved mask that must move on its own to trust the motion
@@ -53,11 +53,6 @@ def _disk(mask: np.ndarray, x: float, y: float, r: int, value: int) -> None:
     cv2.circle(mask, (int(round(x)), int(round(y))), r, int(value), -1)
 
 
-def _ellipse(size: int) -> np.ndarray:
-    size = max(1, int(size))
-    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * size + 1, 2 * size + 1))
-
-
 def _dilated(mask: np.ndarray, box: tuple[int, int, int, int], radius: int) -> np.ndarray:
     """``mask`` (uint8, nothing outside ``box``) dilated by a disk of ``radius``, as bool:
     worked out around the box only (a full-frame dilation costs ~10 ms a frame)."""
@@ -65,7 +60,7 @@ def _dilated(mask: np.ndarray, box: tuple[int, int, int, int], radius: int) -> n
     x0, y0 = max(0, box[0] - radius), max(0, box[1] - radius)
     x1, y1 = min(w, box[2] + radius), min(h, box[3] + radius)
     out = np.zeros((h, w), bool)
-    out[y0:y1, x0:x1] = cv2.dilate(mask[y0:y1, x0:x1], _ellipse(radius)) > 0
+    out[y0:y1, x0:x1] = cv2.dilate(mask[y0:y1, x0:x1], round_kernel(radius)) > 0
     return out
 
 
@@ -365,7 +360,7 @@ class GrabCutSegmenter:
         noise = float(np.median(diff_cam))
         threshold = max(12.0 / contrast_gain(image), 4.0 * noise)  # a lower floor when dim
         changed = diff_cam > threshold
-        changed = cv2.morphologyEx(changed.astype(np.uint8), cv2.MORPH_CLOSE, _ellipse(r)) > 0
+        changed = cv2.morphologyEx(changed.astype(np.uint8), cv2.MORPH_CLOSE, round_kernel(r)) > 0
         near = np.zeros((h, w), np.uint8)
         _disk(near, cx, cy, 3 * r, 1)
         blob = _components_touching(changed, near > 0)
@@ -385,7 +380,7 @@ class GrabCutSegmenter:
             blob, own = cue
             box = _grow(bbox(blob | (seeds > 0)), w, h, 0.05, 2)
             init = self._with_points(np.full((h, w), cv2.GC_BGD, np.uint8), prompt, r)
-            moved = cv2.dilate(_filled(blob.astype(np.uint8)).astype(np.uint8), _ellipse(r)) > 0
+            moved = cv2.dilate(_filled(blob.astype(np.uint8)).astype(np.uint8), round_kernel(r)) > 0
             # within what moved; or, where that is too little (a flat subject that moved
             # less than its width shows motion only along its edges), wherever colour says
             for unlikely in (~moved, None):
@@ -440,7 +435,7 @@ class GrabCutSegmenter:
         size = max(x1 - x0, y1 - y0)
         prior_u8 = prior.mask.astype(np.uint8)
         band = max(2, size // 16)
-        core = cv2.erode(prior_u8, _ellipse(band)) > 0
+        core = cv2.erode(prior_u8, round_kernel(band)) > 0
         reach = _dilated(prior_u8, box, 2 * band)
         init = np.full((h, w), cv2.GC_BGD, np.uint8)
         init[reach] = cv2.GC_PR_BGD
@@ -456,7 +451,7 @@ class GrabCutSegmenter:
             init[moving & (init != cv2.GC_FGD)] = cv2.GC_PR_FGD
             init[moving & core] = cv2.GC_FGD
             outline = _filled(cv2.morphologyEx(moving.astype(np.uint8), cv2.MORPH_CLOSE,
-                                               _ellipse(band)))
+                                               round_kernel(band)))
             far = cv2.distanceTransform((~outline).astype(np.uint8), cv2.DIST_L2, 3) > 2 * band
             far &= evidence < 0.05
             init[far & prior.mask] = cv2.GC_PR_BGD
