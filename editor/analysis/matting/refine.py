@@ -77,21 +77,22 @@ def soft_alpha(image: np.ndarray, mask: np.ndarray, *, band: int | None = None,
     small = 2 if min(h, w) >= 720 else 1  # the fast guided filter: coefficients at half size
     rows, cols = _around(box, 4 * band + 8, (h, w))
     crop, near = image[rows, cols], mask[rows, cols]
-    first = _sampled_alpha(crop, near, band)
+    first = _sampled_alpha(crop, near, trimap(near, band)[1], band)
     alpha[rows, cols] = _soft_alpha_near(crop, np.where(np.isnan(first), near, first >= 0.5),
                                          band, eps, small)
     return alpha
 
 
-def _sampled_alpha(image: np.ndarray, mask: np.ndarray, band: int) -> np.ndarray:
-    """Alpha from colour sampling in the band ``band`` px each side of ``mask``'s outline;
-    NaN outside it and where the subject's and background's colours are too alike."""
+def _sampled_alpha(image: np.ndarray, mask: np.ndarray, unknown: np.ndarray,
+                   band: int) -> np.ndarray:
+    """Alpha from colour sampling in ``unknown``, the band ``band`` px each side of
+    ``mask``'s outline; NaN outside it and where the subject's and background's colours
+    are too alike."""
     m = mask.astype(np.uint8)
     ring = round_kernel(1)
     subject = cv2.erode(m, ring)  # one pixel in from the outline
     background = 1 - cv2.dilate(m, ring)
     alpha = np.full(mask.shape, np.nan, np.float32)
-    _, unknown = trimap(mask, band)
     if not subject.any() or not background.any() or not unknown.any():
         return alpha
     ys, xs = np.nonzero(unknown)
@@ -147,7 +148,7 @@ def _soft_alpha_near(image: np.ndarray, mask: np.ndarray, band: int, eps: float,
     where sampling cannot tell."""
     h, w = mask.shape
     sure, unknown = trimap(mask, band)
-    sampled = _sampled_alpha(image, mask, band)
+    sampled = _sampled_alpha(image, mask, unknown, band)
     guide = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
     src = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), band / 2)
     if small > 1:
