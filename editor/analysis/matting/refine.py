@@ -100,8 +100,9 @@ def _sampled_alpha(image: np.ndarray, mask: np.ndarray, unknown: np.ndarray,
     best = np.full(len(ys), np.inf, np.float32)
     found = np.full(len(ys), np.nan, np.float32)
     radii = [r * band for r in SAMPLE_RADII]
+    backgrounds = _local_means(image, background, ys, xs, radii)
     for fg in _local_means(image, subject, ys, xs, radii):
-        for bg in _local_means(image, background, ys, xs, radii):
+        for bg in backgrounds:
             span = fg - bg
             separation = np.maximum(_dot(span, span), 1e-3)
             a = np.clip(_dot(here - bg, span) / separation, 0.0, 1.0)
