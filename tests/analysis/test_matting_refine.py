@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 
 from editor.analysis.matting.refine import soft_alpha
+from editor.analysis.matting.types import iou
 
 H, W, SS = 120, 160, 8  # picture size and the supersampling of the true coverage
 
@@ -27,10 +28,6 @@ def picture(alpha: np.ndarray, subject=(200, 60, 40), seed: int = 0) -> np.ndarr
     background = np.clip(texture / texture.std() * 20 + (60, 110, 150), 0, 255)
     image = alpha[..., None] * np.float32(subject) + (1 - alpha[..., None]) * background
     return np.clip(image + rng.normal(0, 2, image.shape), 0, 255).astype(np.uint8)
-
-
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    return float(np.count_nonzero(a & b) / np.count_nonzero(a | b))
 
 
 def test_an_outline_two_pixels_off_moves_onto_the_edges():
