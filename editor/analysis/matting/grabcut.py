@@ -23,10 +23,11 @@ no GPU.
   whole frame.
 - Tracking: the colour models learnt from the prompted frame's final cut are kept (the
   subject's model is never refitted from a drifting mask; the background's is refitted
-  each frame on sure background), and a tracked mask keeps only the pixels that the
-  subject's model explains better than the background's (the cut's smoothness would
-  otherwise draw in a halo, and the gaps between arms and legs, that creep on frame by
-  frame). The previous mask, moved to this frame, gives the seeds: its eroded core is
+  each frame on sure background, and tried as fitted and with its colours widened by the
+  noise a flat background shows beside edges: the cut closer to the moved mask is kept),
+  and a tracked mask keeps only the pixels that the subject's model explains better than
+  the background's (the cut's smoothness would otherwise draw in a halo, and the gaps
+  between arms and legs, that creep on frame by frame). The previous mask, moved to this frame, gives the seeds: its eroded core is
   sure subject, the mask itself probable subject, a band around it probable background,
   the rest of the region of interest sure background. Where the subject moves on its
   own, motion evidence from a background model of the shot
@@ -42,11 +43,14 @@ import numpy as np
 
 from editor.analysis.camera_motion import contrast_gain
 from editor.analysis.matting.colours import colour_odds
-from editor.analysis.matting.types import Prompt, Segment, bbox, round_kernel
+from editor.analysis.matting.types import Prompt, Segment, bbox, iou, round_kernel
 
 _WORK_SIDE = 320  # GrabCut runs on the region of interest scaled to at most this long side
 MOTION_SUPPORT = 0.2  # share of the moved mask that must move on its own to trust the motion
 _CONTEXT = 0.4  # the region of interest extends this fraction of the subject's size around it
+# colour variance (RGB levels², at a normal contrast) that a flat background shows near the
+# subject beyond what its far part shows: compression ringing around edges, gradients
+EDGE_NOISE = 16.0
 
 
 def _disk(mask: np.ndarray, x: float, y: float, r: int, value: int) -> None:
@@ -170,6 +174,16 @@ def _log_likelihood(model: np.ndarray, pixels: np.ndarray) -> np.ndarray:
     return np.log(total + 1e-300)
 
 
+def _widened(model: np.ndarray, variance: float) -> np.ndarray:
+    """``model`` (OpenCV's 5-component GMM layout) with ``variance`` added to each of its
+    components' colour variances."""
+    out = model.copy()
+    k = 5
+    covs = out[0, 4 * k:].reshape(k, 3, 3) + np.eye(3) * variance
+    out[0, 4 * k:] = covs.ravel()
+    return out
+
+
 def _refit_gmm(model: np.ndarray, image: np.ndarray, where: np.ndarray) -> np.ndarray:
     """``model`` (OpenCV's 5-component GMM layout) re-estimated on ``image[where]``:
     each pixel goes to the nearest component mean, then weights, means and covariances
@@ -215,12 +229,17 @@ class GrabCutSegmenter:
 
     # --- one GrabCut on a region, scaled down --------------------------------------------
     def _cut(self, image: np.ndarray, init: np.ndarray, rect: tuple[int, int, int, int],
-             iterations: int, models: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+             iterations: int, models: tuple[np.ndarray, np.ndarray] | None = None,
+             widen: float = 0.0) -> np.ndarray:
         """GrabCut inside ``rect``: learning colour models from ``init`` (slow: k-means), or,
         with ``models`` = (background, foreground) GMMs, one graph cut with the subject's
-        model kept and the background's refitted on this frame's sure background (fast)."""
+        model kept and the background's refitted on this frame's sure background (fast),
+        its colour variances widened by ``widen`` (RGB levels² at a normal contrast: less
+        in a dim or flat crop, whose colours lie closer together)."""
         x0, y0, x1, y1 = rect
         crop, labels = image[y0:y1, x0:x1], init[y0:y1, x0:x1]
+        if widen:
+            widen /= contrast_gain(crop) ** 2
         ch, cw = labels.shape
         scale = min(1.0, _WORK_SIDE / max(ch, cw))
         if scale < 1.0:
@@ -249,6 +268,8 @@ class GrabCutSegmenter:
                 if sure_bg.sum() < 200:
                     sure_bg |= labels == cv2.GC_PR_BGD
                 bgd = _refit_gmm(models[0], crop, sure_bg)
+                if widen:
+                    bgd = _widened(bgd, widen)
                 cv2.grabCut(crop, labels, None, bgd, models[1].copy(), 1,
                             cv2.GC_EVAL_FREEZE_MODEL)
                 # the mask keeps only what the subject's colours explain better than the
@@ -459,9 +480,15 @@ class GrabCutSegmenter:
             reach |= moving
         rect = _grow(bbox(reach), w, h, 0.25)
         if self.models is None:  # no keyframe model yet (should not happen): learn one here
-            mask = self._cut(image, init, rect, self.iterations)
+            cuts = [self._cut(image, init, rect, self.iterations)]
         else:
-            mask = self._cut(image, init, rect, 1, self.models)
+            # the background's model, refitted on this frame's far background, is sharp
+            # where that is flat: the ringing and gradients beside the subject then fall
+            # outside it, and the subject's broader model takes them (a speckled halo);
+            # widened by that noise, it takes a dim subject's dark parts instead. Both
+            # cuts are made, and the one closer to the moved mask is kept.
+            cuts = [self._cut(image, init, rect, 1, self.models, widen)
+                    for widen in (0.0, EDGE_NOISE)]
         seeds = init == cv2.GC_FGD
-        mask = _components_touching(mask, seeds if seeds.any() else prior.mask)
-        return Segment(mask, 1.0)
+        masks = [_components_touching(cut, seeds if seeds.any() else prior.mask) for cut in cuts]
+        return Segment(max(masks, key=lambda mask: iou(mask, prior.mask)), 1.0)
