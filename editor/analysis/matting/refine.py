@@ -73,7 +73,7 @@ def soft_alpha(image: np.ndarray, mask: np.ndarray, *, band: int | None = None,
     box = bbox(mask)
     if box is None:
         return alpha
-    band = band or max(3, round(min(h, w) / 120))
+    band = band or max(2, round(min(h, w) / 180))
     small = 2 if min(h, w) >= 720 else 1  # the fast guided filter: coefficients at half size
     rows, cols = _around(box, 4 * band + 8, (h, w))
     crop, near = image[rows, cols], mask[rows, cols]
