@@ -27,13 +27,14 @@ no GPU.
   noise a flat background shows beside edges: the cut closer to the moved mask is kept),
   and a tracked mask keeps only the pixels that the subject's model explains better than
   the background's (the cut's smoothness would otherwise draw in a halo, and the gaps
-  between arms and legs, that creep on frame by frame). The previous mask, moved to this frame, gives the seeds: its eroded core is
-  sure subject, the mask itself probable subject, a band around it probable background,
-  the rest of the region of interest sure background. Where the subject moves on its
-  own, motion evidence from a background model of the shot
-  (:mod:`~editor.analysis.matting.background`) corrects the seeds: what moves near it is
-  probable subject, and what sits still far from anything moving is background, however
-  alike its colours (a mask would otherwise creep into a similar background).
+  between arms and legs, that creep on frame by frame). The previous mask, moved to this
+  frame, gives the seeds: its eroded core is sure subject, the mask itself probable
+  subject, a band around it probable background, the rest of the region of interest sure
+  background. Where the subject moves on its own, motion evidence from a background model
+  of the shot (:mod:`~editor.analysis.matting.background`) corrects the seeds: what moves
+  near it is probable subject, and what sits still far from anything moving is
+  background, however alike its colours (a mask would otherwise creep into a similar
+  background).
 """
 
 from __future__ import annotations
