@@ -1,12 +1,13 @@
 """Mask → soft alpha on drawn pictures whose true coverage is known: the outline moves onto
-the picture's edges where the mask missed them, and stays put where colours cannot tell."""
+the picture's edges where the mask missed them, and stays put where colours cannot tell;
+over time, a still picture's alpha is steadied and a moving outline is not held back."""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
-from editor.analysis.matting.refine import soft_alpha
+from editor.analysis.matting.refine import TemporalSmoother, soft_alpha
 from editor.analysis.matting.types import iou
 
 H, W, SS = 120, 160, 8  # picture size and the supersampling of the true coverage
@@ -59,3 +60,24 @@ def test_alike_colours_keep_the_outline_and_a_clean_background():
 def test_an_empty_mask_gives_an_empty_alpha():
     alpha = soft_alpha(picture(coverage()), np.zeros((H, W), bool))
     assert alpha.shape == (H, W) and not alpha.any()
+
+
+def test_smoothing_steadies_a_still_pictures_alpha_and_keeps_the_new_outline():
+    image = picture(coverage())
+    gray = TemporalSmoother.gray(image)
+    alpha = soft_alpha(image, coverage() >= 0.5)
+    soft = (alpha > 0) & (alpha < 1)
+    rng = np.random.default_rng(1)
+    jittered = [np.clip(alpha + soft * rng.normal(0, 0.05, alpha.shape), 0, 1).astype(np.float32)
+                for _ in range(8)]
+    smoother = TemporalSmoother()
+    steadied = [smoother(gray, a) for a in jittered]
+
+    def change(seq):
+        return np.mean([np.abs(b - a)[soft].mean() for a, b in zip(seq, seq[1:])])
+
+    assert change(steadied) < 0.6 * change(jittered)
+    assert (steadied[-1][alpha == 0] == 0).all()  # the background stays clean
+    # the mask jumps on the same picture: the outline is the new one, not held back
+    moved = np.roll(alpha, 4, axis=1)
+    assert ((smoother(gray, moved) >= 0.5) == (moved >= 0.5)).all()

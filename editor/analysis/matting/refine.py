@@ -174,8 +174,11 @@ class TemporalSmoother:
 
     Where the pixel barely changed since the last frame (camera and subject still), the
     alpha is pulled towards the previous frame's; where it moved, the new alpha wins, so
-    motion is not smeared. Keeps one frame of state. Frames come as :meth:`gray` of the
-    picture, which does not depend on the previous frame (a pool can make it ahead).
+    motion is not smeared. The outline itself (where alpha crosses 0.5) is the new one:
+    a pixel that changes sides takes the new alpha (pulling it back made the outline lag
+    the subject, a mean IoU 0.798 → 0.794 on the small corpus for 5 % less flicker).
+    Keeps one frame of state. Frames come as :meth:`gray` of the picture, which does not
+    depend on the previous frame (a pool can make it ahead).
     """
 
     def __init__(self, strength: float = 0.6, noise: float = 6.0):
@@ -199,6 +202,7 @@ class TemporalSmoother:
         new, old = alpha[rows, cols], prev_alpha[rows, cols]
         change = cv2.absdiff(gray[rows, cols], prev_gray[rows, cols])
         keep = self.strength * np.exp(change * (-1.0 / self.noise))
+        keep[(new >= 0.5) != (old >= 0.5)] = 0.0
         blended = new + keep * (old - new)
         blended[(new == 0) & (old < 0.02)] = 0.0  # keep the background clean
         out = alpha.copy()
