@@ -228,33 +228,47 @@ class GrabCutSegmenter:
     def prepare(self, images):
         return list(images)
 
-    # --- one GrabCut on a region, scaled down --------------------------------------------
-    def _cut(self, image: np.ndarray, init: np.ndarray, rect: tuple[int, int, int, int],
-             iterations: int, models: tuple[np.ndarray, np.ndarray] | None = None,
-             widen: float = 0.0) -> np.ndarray:
-        """GrabCut inside ``rect``: learning colour models from ``init`` (slow: k-means), or,
-        with ``models`` = (background, foreground) GMMs, one graph cut with the subject's
-        model kept and the background's refitted on this frame's sure background (fast),
-        its colour variances widened by ``widen`` (RGB levels² at a normal contrast: less
-        in a dim or flat crop, whose colours lie closer together)."""
+    # --- GrabCut on a region, scaled down ----------------------------------------------
+    @staticmethod
+    def _work_region(image: np.ndarray, init: np.ndarray, rect: tuple[int, int, int, int]):
+        """(crop, labels, scale): ``rect`` of ``image`` (in BGR, GrabCut's models' order)
+        and of ``init``, scaled to at most :data:`_WORK_SIDE`; labels None when they hold
+        no subject or no background."""
         x0, y0, x1, y1 = rect
         crop, labels = image[y0:y1, x0:x1], init[y0:y1, x0:x1]
-        if widen:
-            widen /= contrast_gain(crop) ** 2
         ch, cw = labels.shape
         scale = min(1.0, _WORK_SIDE / max(ch, cw))
         if scale < 1.0:
             size = (max(2, round(cw * scale)), max(2, round(ch * scale)))
             crop = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
             labels = cv2.resize(labels, size, interpolation=cv2.INTER_NEAREST)
-        labels = labels.copy()
-        crop = np.ascontiguousarray(crop[:, :, ::-1])  # GrabCut's models are in BGR
-        full = np.zeros(init.shape, bool)
+        crop = np.ascontiguousarray(crop[:, :, ::-1])
         if not ((labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)).any() or \
                 not ((labels == cv2.GC_BGD) | (labels == cv2.GC_PR_BGD)).any():
+            return crop, None, scale
+        return crop, labels.copy(), scale
+
+    @staticmethod
+    def _in_frame(labels: np.ndarray | None, shape: tuple[int, int],
+                  rect: tuple[int, int, int, int], scale: float) -> np.ndarray:
+        """The subject labels of a work region as a mask of the whole frame."""
+        full = np.zeros(shape, bool)
+        if labels is None:
             return full
-        try:
-            if models is None:
+        x0, y0, x1, y1 = rect
+        fg = ((labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)).astype(np.float32)
+        if scale < 1.0:
+            fg = cv2.resize(fg, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
+        full[y0:y1, x0:x1] = fg > 0.5
+        return full
+
+    def _cut(self, image: np.ndarray, init: np.ndarray, rect: tuple[int, int, int, int],
+             iterations: int) -> np.ndarray:
+        """GrabCut inside ``rect``, learning colour models from ``init`` (slow: k-means);
+        the models learnt again from its final cut are kept for tracking."""
+        crop, labels, scale = self._work_region(image, init, rect)
+        if labels is not None:
+            try:
                 bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
                 cv2.grabCut(crop, labels, None, bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK)
                 # GrabCut learnt these models before its last cut: learn them again from
@@ -264,14 +278,33 @@ class GrabCutSegmenter:
                 subject = ((labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)).astype(np.uint8)
                 away = cv2.erode(1 - subject, np.ones((3, 3), np.uint8)) > 0
                 self.models = (_refit_gmm(bgd, crop, away), _refit_gmm(fgd, crop, subject > 0))
-            else:
-                sure_bg = labels == cv2.GC_BGD
-                if sure_bg.sum() < 200:
-                    sure_bg |= labels == cv2.GC_PR_BGD
-                bgd = _refit_gmm(models[0], crop, sure_bg)
-                if widen:
-                    bgd = _widened(bgd, widen)
-                cv2.grabCut(crop, labels, None, bgd, models[1].copy(), 1,
+            except cv2.error:  # a degenerate colour model (e.g. a flat region): the seeds
+                pass
+        return self._in_frame(labels, init.shape, rect, scale)
+
+    def _tracked_cuts(self, image: np.ndarray, init: np.ndarray,
+                      rect: tuple[int, int, int, int], widenings: tuple[float, ...]
+                      ) -> list[np.ndarray]:
+        """One graph cut inside ``rect`` (fast) per entry of ``widenings``, with the
+        subject's model kept and the background's refitted on this frame's sure background
+        (once), its colour variances widened by that entry (RGB levels² at a normal
+        contrast: less in a dim or flat crop, whose colours lie closer together)."""
+        x0, y0, x1, y1 = rect
+        gain = contrast_gain(image[y0:y1, x0:x1])
+        crop, start, scale = self._work_region(image, init, rect)
+        if start is None:
+            return [self._in_frame(None, init.shape, rect, scale) for _ in widenings]
+        background, subject = self.models
+        sure_bg = start == cv2.GC_BGD
+        if sure_bg.sum() < 200:
+            sure_bg |= start == cv2.GC_PR_BGD
+        fitted = _refit_gmm(background, crop, sure_bg)
+        masks = []
+        for variance in widenings:
+            labels = start.copy()
+            bgd = _widened(fitted, variance / gain ** 2) if variance else fitted
+            try:
+                cv2.grabCut(crop, labels, None, bgd.copy(), subject.copy(), 1,
                             cv2.GC_EVAL_FREEZE_MODEL)
                 # the mask keeps only what the subject's colours explain better than the
                 # background's: not what the cut's smoothness drew in beside or between
@@ -280,16 +313,13 @@ class GrabCutSegmenter:
                 kept = (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
                 if kept.any():
                     pixels = crop[kept].astype(np.float64)
-                    unlike = _log_likelihood(models[1], pixels) <= _log_likelihood(bgd, pixels)
+                    unlike = _log_likelihood(subject, pixels) <= _log_likelihood(bgd, pixels)
                     rows, cols = np.nonzero(kept)
                     labels[rows[unlike], cols[unlike]] = cv2.GC_PR_BGD
-        except cv2.error:  # a degenerate colour model (e.g. a flat region): keep the seeds
-            pass
-        fg = ((labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)).astype(np.float32)
-        if scale < 1.0:
-            fg = cv2.resize(fg, (cw, ch), interpolation=cv2.INTER_LINEAR)
-        full[y0:y1, x0:x1] = fg > 0.5
-        return full
+            except cv2.error:  # a degenerate colour model (e.g. a flat region): the seeds
+                pass
+            masks.append(self._in_frame(labels, init.shape, rect, scale))
+        return masks
 
     # --- the user's prompt -----------------------------------------------------------------
     def from_prompt(self, feature, image, prompt: Prompt, neighbours=()) -> Segment:
@@ -488,8 +518,7 @@ class GrabCutSegmenter:
             # outside it, and the subject's broader model takes them (a speckled halo);
             # widened by that noise, it takes a dim subject's dark parts instead. Both
             # cuts are made, and the one closer to the moved mask is kept.
-            cuts = [self._cut(image, init, rect, 1, self.models, widen)
-                    for widen in (0.0, EDGE_NOISE)]
+            cuts = self._tracked_cuts(image, init, rect, (0.0, EDGE_NOISE))
         seeds = init == cv2.GC_FGD
         masks = [_components_touching(cut, seeds if seeds.any() else prior.mask) for cut in cuts]
         return Segment(max(masks, key=lambda mask: iou(mask, prior.mask)), 1.0)
