@@ -10,6 +10,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from editor.analysis.matting.types import round_kernel
+
 _BINS, _RANGES = [16, 16, 16], [0, 256, 0, 256, 0, 256]
 
 
@@ -58,8 +60,7 @@ class SubjectColours:
         likely = (odds > 0.5).astype(np.uint8)
         h = image.shape[0]
         k = max(3, round(0.02 * h)) | 1
-        likely = cv2.morphologyEx(likely, cv2.MORPH_CLOSE,
-                                  cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+        likely = cv2.morphologyEx(likely, cv2.MORPH_CLOSE, round_kernel(k // 2))
         count, labels, stats, _ = cv2.connectedComponentsWithStats(likely, connectivity=8)
         best, best_mass = None, 0.0
         for i in range(1, count):

@@ -49,6 +49,7 @@ from editor.analysis.matting.types import Prompt, Segment, bbox, iou, round_kern
 _WORK_SIDE = 320  # GrabCut runs on the region of interest scaled to at most this long side
 MOTION_SUPPORT = 0.2  # share of the moved mask that must move on its own to trust the motion
 _CONTEXT = 0.4  # the region of interest extends this fraction of the subject's size around it
+_GMM_COMPONENTS = 5  # OpenCV's GrabCut colour models: 5 Gaussians, 65 floats
 # colour variance (RGB levels², at a normal contrast) that a flat background shows near the
 # subject beyond what its far part shows: compression ringing around edges, gradients
 EDGE_NOISE = 16.0
@@ -158,7 +159,7 @@ def _components_touching(fg: np.ndarray, seeds: np.ndarray) -> np.ndarray:
 
 def _log_likelihood(model: np.ndarray, pixels: np.ndarray) -> np.ndarray:
     """Log-likelihood of ``pixels`` (N x 3) under a GMM in OpenCV's GrabCut layout."""
-    k = 5
+    k = _GMM_COMPONENTS
     weights, means = model[0, :k], model[0, k:4 * k].reshape(k, 3)
     covs = model[0, 4 * k:].reshape(k, 3, 3)
     total = np.zeros(len(pixels))
@@ -179,7 +180,7 @@ def _widened(model: np.ndarray, variance: float) -> np.ndarray:
     """``model`` (OpenCV's 5-component GMM layout) with ``variance`` added to each of its
     components' colour variances."""
     out = model.copy()
-    k = 5
+    k = _GMM_COMPONENTS
     covs = out[0, 4 * k:].reshape(k, 3, 3) + np.eye(3) * variance
     out[0, 4 * k:] = covs.ravel()
     return out
@@ -194,7 +195,7 @@ def _refit_gmm(model: np.ndarray, image: np.ndarray, where: np.ndarray) -> np.nd
         return model.copy()
     if len(pixels) > 6000:
         pixels = pixels[:: len(pixels) // 6000]
-    k = 5
+    k = _GMM_COMPONENTS
     means = model[0, k:4 * k].reshape(k, 3)
     nearest = np.argmin(((pixels[:, None, :] - means[None]) ** 2).sum(2), axis=1)
     out = model.copy()
