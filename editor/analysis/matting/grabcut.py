@@ -27,7 +27,9 @@ no GPU.
   noise a flat background shows beside edges: the cut closer to the moved mask is kept),
   and a tracked mask keeps only the pixels that the subject's model explains better than
   the background's (the cut's smoothness would otherwise draw in a halo, and the gaps
-  between arms and legs, that creep on frame by frame). The previous mask, moved to this
+  between arms and legs, that creep on frame by frame); where the moved mask was
+  subject already, the background's must explain them clearly better (a limb whose
+  colours come close to the scenery's stays). The previous mask, moved to this
   frame, gives the seeds: its eroded core is sure subject, the mask itself probable
   subject, a band around it probable background, the rest of the region of interest sure
   background. Where the subject moves on its own, motion evidence from a background model
@@ -53,6 +55,11 @@ _GMM_COMPONENTS = 5  # OpenCV's GrabCut colour models: 5 Gaussians, 65 floats
 # colour variance (RGB levels², at a normal contrast) that a flat background shows near the
 # subject beyond what its far part shows: compression ringing around edges, gradients
 EDGE_NOISE = 16.0
+# log-likelihood odds by which the background's colours must explain a pixel that the
+# moved mask already covers better than the subject's, for tracking to drop it: a
+# temporal prior, so a part whose colours come close to the background's stays (a limb
+# against like scenery), while what the cut adds beside the mask must earn its place
+STAY_ODDS = 2.0
 
 
 def _disk(mask: np.ndarray, x: float, y: float, r: int, value: int) -> None:
@@ -300,6 +307,7 @@ class GrabCutSegmenter:
         if sure_bg.sum() < 200:
             sure_bg |= start == cv2.GC_PR_BGD
         fitted = _refit_gmm(background, crop, sure_bg)
+        was_subject = (start == cv2.GC_FGD) | (start == cv2.GC_PR_FGD)
         masks = []
         for variance in widenings:
             labels = start.copy()
@@ -308,13 +316,14 @@ class GrabCutSegmenter:
                 cv2.grabCut(crop, labels, None, bgd.copy(), subject.copy(), 1,
                             cv2.GC_EVAL_FREEZE_MODEL)
                 # the mask keeps only what the subject's colours explain better than the
-                # background's: not what the cut's smoothness drew in beside or between
-                # its parts (a halo that creeps frame by frame), nor background that once
-                # slipped into the prior's sure core
+                # background's (by STAY_ODDS where it was subject already): not what the
+                # cut's smoothness drew in beside or between its parts (a halo that creeps
+                # frame by frame), nor background that once slipped into the prior's core
                 kept = (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
                 if kept.any():
                     pixels = crop[kept].astype(np.float64)
-                    unlike = _log_likelihood(subject, pixels) <= _log_likelihood(bgd, pixels)
+                    stays = STAY_ODDS * was_subject[kept]
+                    unlike = _log_likelihood(subject, pixels) + stays <= _log_likelihood(bgd, pixels)
                     rows, cols = np.nonzero(kept)
                     labels[rows[unlike], cols[unlike]] = cv2.GC_PR_BGD
             except cv2.error:  # a degenerate colour model (e.g. a flat region): the seeds
