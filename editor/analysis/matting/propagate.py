@@ -430,6 +430,7 @@ class MatteSession:
         warp = FlowWarp()
         prev_img, prev_seg, good_area, key_area, agree, bad_run = None, None, 0, 0, 0, 0
         good = None  # (image, segment) of the last frame tracked without a flag
+        key_seen = None  # (image, segment) of the keyframe
         errors: deque = deque(maxlen=12)  # the subject's matching error on those frames
         if prompt is None:  # start from the keyframe's own mask
             prev_img = self._key_image
@@ -438,7 +439,7 @@ class MatteSession:
                                logits=self._key_logits)
             good_area = key_area = prev_seg.area
             if prev_img is not None and prev_seg.area:
-                good = (prev_img, prev_seg)
+                good = key_seen = (prev_img, prev_seg)
         h, w = self.size[1], self.size[0]
         min_area = max(16, int(0.0004 * h * w))
         batch: deque = deque()
@@ -475,6 +476,8 @@ class MatteSession:
                 self._colours = SubjectColours(image, seg.mask) if seg.area >= min_area else None
                 if seg.area < min_area:
                     flag = FLAG_LOST
+                else:
+                    key_seen = (image, seg)
                 good_area = key_area = seg.area
             else:
                 moved = Segment(warp(prev_img, image, prev_seg.mask), prev_seg.score,
@@ -492,17 +495,22 @@ class MatteSession:
                 if flag is None:
                     errors.append(warp.last_error)
                 elif good is not None and errors:
-                    # lost or jumped (occlusion, whip pan): look for the subject as last seen
-                    # well anywhere in the frame, and track from there if it matches as well
-                    # as frame-to-frame tracking did; or by its colours (and motion)
-                    found, error = warp.locate(good[0], good[1].mask, image, whole=True)
+                    # lost or jumped (occlusion, whip pan): look for the subject anywhere in
+                    # the frame, as last seen well or as on the keyframe, whichever matches
+                    # better (the last good frame may show it half hidden or half lost), and
+                    # track from there if it matches as well as frame-to-frame tracking
+                    # did; or by its colours (and motion)
+                    seen = [good] if key_seen is None or key_seen is good else [good, key_seen]
+                    found, error, ref = min(
+                        ((*warp.locate(ref_image, ref.mask, image, whole=True), ref)
+                         for ref_image, ref in seen), key=lambda match: match[1])
                     if error > REDETECT * float(np.median(errors)) + 1.0:
                         found = self._colours.find(image, evidence) if self._colours else None
                     if found is not None:
-                        prior = Segment(found, good[1].score)
+                        prior = Segment(found, ref.score)
                         again = segmenter.track(feature, image, prior, evidence)
                         if _judge(again, prior, good_area, key_area, min_area) is None and \
-                                _shaped_like(again.mask, good[1].mask):
+                                _shaped_like(again.mask, ref.mask):
                             seg, flag = again, None
                 if flag in (FLAG_JUMP, FLAG_DRIFT) and bad_run < 12:
                     seg = moved  # trust the moved mask over a sudden jump, for a while

@@ -337,7 +337,7 @@ def track_subject(path: str | Path, *, clicks: list[tuple[float, float, int]],
         else:  # what "auto" and "sam" would load ("auto" without a GPU: GrabCut, keyed
             # the same; the cache is this machine's own)
             weights = ModelManager().first_installed()
-        key = cache.key(path, "reframe-subject", 4,
+        key = cache.key(path, "reframe-subject", 5,
                         {"clicks": [[round(float(x), 1), round(float(y), 1), int(f)]
                                     for x, y, f in clicks],
                          "shot": [int(v) for v in shot], "backend": backend, "weights": weights})
