@@ -18,6 +18,7 @@ from editor.analysis.matting import (
     GrabCutSegmenter,
     MatteSession,
     Prompt,
+    Segment,
     correct,
     find_shot,
     matte,
@@ -537,3 +538,60 @@ def test_a_click_on_a_still_subject_bigger_than_the_frames_middle_takes_all_of_i
     image[subject] = (215, 185, 150)
     mask = GrabCutSegmenter().from_prompt(None, image, Prompt(0, [(W // 2, 70, 1)]), []).mask
     assert mask_iou(mask, subject) > 0.8, mask_iou(mask, subject)
+
+
+def test_a_lost_subject_is_searched_for_as_on_the_keyframe_when_that_matches_better():
+    """The last frame tracked well may carry scenery in its mask (a halo that crept in);
+    the keyframe's clean mask then matches the subject better where it reappears."""
+    from editor.analysis.matting.propagate import FlowWarp, _find_again
+
+    scenery = _texture(1).astype(np.uint8)
+
+    def shot(x0: int, offset: int) -> tuple[np.ndarray, np.ndarray]:
+        image = np.ascontiguousarray(scenery[10:10 + H, offset:offset + W])
+        mask = figure_mask(0, x0=x0)
+        image[mask] = (200, 40, 150)
+        return image, mask
+
+    key_image, key_mask = shot(50, 0)
+    good_image, good_mask = shot(60, 10)
+    halo = good_mask.copy()
+    halo[30:80, 72:95] = True  # scenery beside the subject, taken in while tracking
+    image, truth = shot(130, 40)
+    good, key = (good_image, Segment(halo, 1.0)), (key_image, Segment(key_mask, 1.0))
+    _, halo_error, _ = _find_again(FlowWarp(), [good], image)
+    found, error, ref = _find_again(FlowWarp(), [good, key], image)
+    assert ref is key[1] and error < halo_error
+    assert mask_iou(found, truth) > 0.8, mask_iou(found, truth)
+
+
+def test_tracking_keeps_a_limb_whose_colours_come_close_to_the_scenerys():
+    """Legs of about the scenery's colours, learnt with the subject on the prompted frame:
+    the background's colour model explains them about as well as the subject's, and a
+    pixel the moved mask covered stays subject unless the background's explains it
+    clearly better (dropped at once, the legs were gone by the fifth frame)."""
+    def frame(i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        off = int(i * 0.7) % 60
+        image = _texture(1)[10:10 + H, off:off + W].copy()
+        mask = np.roll(figure_mask(0), i, axis=1)  # walks 1 px a frame
+        legs = mask & (np.arange(H)[:, None] >= 64)
+        image[mask] = (200, 40, 150)
+        image[mask & (np.arange(H)[:, None] < 35)] = (240, 200, 60)  # a yellow head
+        image[legs] = (100, 128, 84)
+        noise = np.random.default_rng(i).normal(0, 3, image.shape)
+        return np.clip(image + noise, 0, 255).astype(np.uint8), mask, legs
+
+    segmenter = GrabCutSegmenter()
+    image, mask, _ = frame(0)
+    init = np.full((H, W), cv2.GC_BGD, np.uint8)
+    init[cv2.dilate(mask.astype(np.uint8), np.ones((7, 7))) > 0] = cv2.GC_PR_BGD
+    init[mask] = cv2.GC_FGD
+    segmenter._cut(image, init, (0, 0, W, H), 2)  # the colour models, as a prompt leaves them
+    recall, tracked = [], mask
+    for i in range(1, 11):
+        image, mask, legs = frame(i)
+        moved = np.roll(tracked, 1, axis=1)
+        tracked = segmenter.track(None, image, Segment(moved, 1.0)).mask
+        recall.append(np.count_nonzero(tracked & legs) / np.count_nonzero(legs))
+        assert tracked.sum() < 1.2 * mask.sum()
+    assert np.mean(recall) > 0.7, recall

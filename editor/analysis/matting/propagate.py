@@ -237,6 +237,14 @@ def _shaped_like(mask: np.ndarray, seen: np.ndarray) -> bool:
     return 1 / 1.5 <= height <= 1.5 and 1 / 3 <= width <= 3.0
 
 
+def _find_again(warp: FlowWarp, seen: list[tuple[np.ndarray, Segment]],
+                image: np.ndarray) -> tuple[np.ndarray, float, Segment]:
+    """(mask, error, reference): the subject anywhere in ``image``, matched from whichever
+    of the ``seen`` (image, segment) pairs matches best."""
+    return min(((*warp.locate(ref_image, ref.mask, image, whole=True), ref)
+                for ref_image, ref in seen), key=lambda match: match[1])
+
+
 def _level(image: np.ndarray) -> float:
     """The frame's exposure: its median brightness (mostly the background's)."""
     return float(np.median(image[::4, ::4])) + 1.0
@@ -501,9 +509,7 @@ class MatteSession:
                     # track from there if it matches as well as frame-to-frame tracking
                     # did; or by its colours (and motion)
                     seen = [good] if key_seen is None or key_seen is good else [good, key_seen]
-                    found, error, ref = min(
-                        ((*warp.locate(ref_image, ref.mask, image, whole=True), ref)
-                         for ref_image, ref in seen), key=lambda match: match[1])
+                    found, error, ref = _find_again(warp, seen, image)
                     if error > REDETECT * float(np.median(errors)) + 1.0:
                         found = self._colours.find(image, evidence) if self._colours else None
                     if found is not None:
