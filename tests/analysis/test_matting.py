@@ -28,6 +28,7 @@ from editor.analysis.matting import (
 )
 from editor.analysis.matting.background import BackgroundModel
 from editor.analysis.matting.colours import SubjectColours
+from editor.analysis.matting.grabcut import STAY_ODDS
 from editor.analysis.matting.propagate import FrameSource
 from editor.analysis.matting.render import make_writer, read_alpha
 from editor.core.errors import Cancelled, CutwiseError
@@ -587,6 +588,7 @@ def test_tracking_keeps_a_limb_whose_colours_come_close_to_the_scenerys():
     init[cv2.dilate(mask.astype(np.uint8), np.ones((7, 7))) > 0] = cv2.GC_PR_BGD
     init[mask] = cv2.GC_FGD
     segmenter._cut(image, init, (0, 0, W, H), 2)  # the colour models, as a prompt leaves them
+    segmenter.stay_odds = STAY_ODDS  # as a click's cut that motion bounded leaves it
     recall, tracked = [], mask
     for i in range(1, 11):
         image, mask, legs = frame(i)

@@ -27,9 +27,11 @@ no GPU.
   noise a flat background shows beside edges: the cut closer to the moved mask is kept),
   and a tracked mask keeps only the pixels that the subject's model explains better than
   the background's (the cut's smoothness would otherwise draw in a halo, and the gaps
-  between arms and legs, that creep on frame by frame); where the moved mask was
-  subject already, the background's must explain them clearly better (a limb whose
-  colours come close to the scenery's stays). The previous mask, moved to this
+  between arms and legs, that creep on frame by frame); after a click whose cut motion
+  bounded, where the moved mask was subject already, the background's must explain them
+  clearly better (a limb whose colours come close to the scenery's stays; a box's cut,
+  made by colours alone, may hold the gaps between limbs, which would stay too). The
+  previous mask, moved to this
   frame, gives the seeds: its eroded core is sure subject, the mask itself probable
   subject, a band around it probable background, the rest of the region of interest sure
   background. Where the subject moves on its own, motion evidence from a background model
@@ -232,6 +234,10 @@ class GrabCutSegmenter:
         self.iterations = iterations
         #: (background, foreground) colour models learnt on the last prompted frame
         self.models: tuple[np.ndarray, np.ndarray] | None = None
+        #: log-likelihood odds a pixel of the moved mask keeps while tracked: STAY_ODDS
+        #: after a prompted cut that motion bounded, none after one that colours alone
+        #: made (a box's, a still click's: the gaps between limbs may be in it)
+        self.stay_odds = 0.0
 
     def prepare(self, images):
         return list(images)
@@ -322,7 +328,7 @@ class GrabCutSegmenter:
                 kept = (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
                 if kept.any():
                     pixels = crop[kept].astype(np.float64)
-                    stays = STAY_ODDS * was_subject[kept]
+                    stays = self.stay_odds * was_subject[kept]
                     unlike = _log_likelihood(subject, pixels) + stays <= _log_likelihood(bgd, pixels)
                     rows, cols = np.nonzero(kept)
                     labels[rows[unlike], cols[unlike]] = cv2.GC_PR_BGD
@@ -334,6 +340,7 @@ class GrabCutSegmenter:
     # --- the user's prompt -----------------------------------------------------------------
     def from_prompt(self, feature, image, prompt: Prompt, neighbours=()) -> Segment:
         cv2.setRNGSeed(0)  # GrabCut's k-means: the same prompt gives the same mask
+        self.stay_odds = 0.0
         h, w = image.shape[:2]
         r = max(2, round(min(h, w) / 90))
         positives = [(x, y) for x, y, lab in prompt.points if lab == 1]
@@ -449,6 +456,7 @@ class GrabCutSegmenter:
                 cut = self._cut_box(image, box, init, likely=own, unlikely=unlikely)
                 mask = _components_touching(cut, seeds > 0)
                 if _more_than_the_click(mask, r):
+                    self.stay_odds = STAY_ODDS
                     return mask
         return self._from_click_still(image, prompt, seeds > 0, cx, cy, r)
 
