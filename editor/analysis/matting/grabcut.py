@@ -31,14 +31,13 @@ no GPU.
   bounded, where the moved mask was subject already, the background's must explain them
   clearly better (a limb whose colours come close to the scenery's stays; a box's cut,
   made by colours alone, may hold the gaps between limbs, which would stay too). The
-  previous mask, moved to this
-  frame, gives the seeds: its eroded core is sure subject, the mask itself probable
-  subject, a band around it probable background, the rest of the region of interest sure
-  background. Where the subject moves on its own, motion evidence from a background model
-  of the shot (:mod:`~editor.analysis.matting.background`) corrects the seeds: what moves
-  near it is probable subject, and what sits still far from anything moving is
-  background, however alike its colours (a mask would otherwise creep into a similar
-  background).
+  previous mask, moved to this frame, gives the seeds: its eroded core is sure subject,
+  the mask itself probable subject, a band around it probable background, the rest of the
+  region of interest sure background. Where the subject moves on its own, motion
+  evidence from a background model of the shot (:mod:`~editor.analysis.matting.background`)
+  corrects the seeds: what moves near it is probable subject, and what sits still far
+  from anything moving is background, however alike its colours (a mask would otherwise
+  creep into a similar background).
 """
 
 from __future__ import annotations
