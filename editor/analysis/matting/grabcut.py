@@ -28,7 +28,7 @@ no GPU.
   and a tracked mask keeps only the pixels that the subject's model explains better than
   the background's (the cut's smoothness would otherwise draw in a halo, and the gaps
   between arms and legs, that creep on frame by frame); after a click whose cut motion
-  bounded, where the moved mask was subject already, the background's must explain them
+  bounded, where the seeds below say subject, the background's must explain them
   clearly better (a limb whose colours come close to the scenery's stays; a box's cut,
   made by colours alone, may hold the gaps between limbs, which would stay too). The
   previous mask, moved to this frame, gives the seeds: its eroded core is sure subject,
@@ -57,9 +57,10 @@ _GMM_COMPONENTS = 5  # OpenCV's GrabCut colour models: 5 Gaussians, 65 floats
 # subject beyond what its far part shows: compression ringing around edges, gradients
 EDGE_NOISE = 16.0
 # log-likelihood odds by which the background's colours must explain a pixel that the
-# moved mask already covers better than the subject's, for tracking to drop it: a
-# temporal prior, so a part whose colours come close to the background's stays (a limb
-# against like scenery), while what the cut adds beside the mask must earn its place
+# tracking cut starts as subject (the moved mask, and what moves on its own beside it)
+# better than the subject's, for tracking to drop it: a temporal prior, so a part whose
+# colours come close to the background's stays (a limb against like scenery), while what
+# the cut adds beyond that must earn its place
 STAY_ODDS = 2.0
 
 
@@ -233,7 +234,7 @@ class GrabCutSegmenter:
         self.iterations = iterations
         #: (background, foreground) colour models learnt on the last prompted frame
         self.models: tuple[np.ndarray, np.ndarray] | None = None
-        #: log-likelihood odds a pixel of the moved mask keeps while tracked: STAY_ODDS
+        #: log-likelihood odds a pixel the tracking cut starts as subject keeps: STAY_ODDS
         #: after a prompted cut that motion bounded, none after one that colours alone
         #: made (a box's, a still click's: the gaps between limbs may be in it)
         self.stay_odds = 0.0
