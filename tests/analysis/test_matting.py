@@ -249,9 +249,13 @@ def test_bad_prompts_are_refused(dancer, tmp_path):
 
 def test_box_prompt(dancer, tmp_path):
     path, truth = dancer
-    session = matte(path, [Prompt(3, box=(55, 15, 95, 100))], segmenter=GrabCutSegmenter(),
+    segmenter = GrabCutSegmenter()
+    session = matte(path, [click(3)], segmenter=segmenter, shot=(3, 8), folder=tmp_path / "c")
+    assert segmenter.stay_odds == STAY_ODDS  # a click's cut, bounded by what moved
+    session = matte(path, [Prompt(3, box=(55, 15, 95, 100))], segmenter=segmenter,
                     shot=(3, 8), folder=tmp_path / "s")
     assert mask_iou(session.read_mask(3), truth[3]) > 0.75
+    assert segmenter.stay_odds == 0.0  # a cut by colours alone: no prior for its pixels
 
 
 def test_colour_models_kept_for_tracking_tell_subject_from_background(dancer):
