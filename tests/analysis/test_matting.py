@@ -250,7 +250,7 @@ def test_bad_prompts_are_refused(dancer, tmp_path):
 def test_box_prompt(dancer, tmp_path):
     path, truth = dancer
     segmenter = GrabCutSegmenter()
-    session = matte(path, [click(3)], segmenter=segmenter, shot=(3, 8), folder=tmp_path / "c")
+    matte(path, [click(3)], segmenter=segmenter, shot=(3, 8), folder=tmp_path / "c")
     assert segmenter.stay_odds == STAY_ODDS  # a click's cut, bounded by what moved
     session = matte(path, [Prompt(3, box=(55, 15, 95, 100))], segmenter=segmenter,
                     shot=(3, 8), folder=tmp_path / "s")

@@ -64,6 +64,11 @@ EDGE_NOISE = 16.0
 STAY_ODDS = 2.0
 
 
+def _says_subject(labels: np.ndarray) -> np.ndarray:
+    """Where GrabCut ``labels`` say subject, sure or probable."""
+    return (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
+
+
 def _disk(mask: np.ndarray, x: float, y: float, r: int, value: int) -> None:
     cv2.circle(mask, (int(round(x)), int(round(y))), r, int(value), -1)
 
@@ -257,7 +262,7 @@ class GrabCutSegmenter:
             crop = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
             labels = cv2.resize(labels, size, interpolation=cv2.INTER_NEAREST)
         crop = np.ascontiguousarray(crop[:, :, ::-1])
-        if not ((labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)).any() or \
+        if not _says_subject(labels).any() or \
                 not ((labels == cv2.GC_BGD) | (labels == cv2.GC_PR_BGD)).any():
             return crop, None, scale
         return crop, labels.copy(), scale
@@ -270,7 +275,7 @@ class GrabCutSegmenter:
         if labels is None:
             return full
         x0, y0, x1, y1 = rect
-        fg = ((labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)).astype(np.float32)
+        fg = _says_subject(labels).astype(np.float32)
         if scale < 1.0:
             fg = cv2.resize(fg, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
         full[y0:y1, x0:x1] = fg > 0.5
@@ -289,7 +294,7 @@ class GrabCutSegmenter:
                 # the final cut (the background one pixel away from the subject, where
                 # colours blend), so that tracking does not take background colours
                 # for the subject's
-                subject = ((labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)).astype(np.uint8)
+                subject = _says_subject(labels).astype(np.uint8)
                 away = cv2.erode(1 - subject, np.ones((3, 3), np.uint8)) > 0
                 self.models = (_refit_gmm(bgd, crop, away), _refit_gmm(fgd, crop, subject > 0))
             except cv2.error:  # a degenerate colour model (e.g. a flat region): the seeds
@@ -313,7 +318,7 @@ class GrabCutSegmenter:
         if sure_bg.sum() < 200:
             sure_bg |= start == cv2.GC_PR_BGD
         fitted = _refit_gmm(background, crop, sure_bg)
-        was_subject = (start == cv2.GC_FGD) | (start == cv2.GC_PR_FGD)
+        was_subject = _says_subject(start)
         masks = []
         for variance in widenings:
             labels = start.copy()
@@ -325,7 +330,7 @@ class GrabCutSegmenter:
                 # background's (by STAY_ODDS where it was subject already): not what the
                 # cut's smoothness drew in beside or between its parts (a halo that creeps
                 # frame by frame), nor background that once slipped into the prior's core
-                kept = (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
+                kept = _says_subject(labels)
                 if kept.any():
                     pixels = crop[kept].astype(np.float64)
                     stays = self.stay_odds * was_subject[kept]
