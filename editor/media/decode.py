@@ -59,7 +59,8 @@ def frame_times(path: str | os.PathLike, *, cancel: CancelToken | None = None) -
 
 def iter_frames(path: str | os.PathLike, *, fmt: str = "rgb", width: int | None = None,
                 height: int | None = None, start_s: float | Fraction | None = None,
-                rotate: bool = True, fast: bool = False, cancel: CancelToken | None = None,
+                rotate: bool = True, fast: bool = False, every_frame: bool = False,
+                cancel: CancelToken | None = None,
                 on_warning: WarningCallback | None = None) -> Iterator[Frame]:
     """Decode ``path``'s video frame by frame.
 
@@ -75,8 +76,10 @@ def iter_frames(path: str | os.PathLike, *, fmt: str = "rgb", width: int | None 
     that no other frame references (most B-frames) are not decoded at all, so **some
     indices are missing** from the output (the frames that do come keep their true
     ``index`` and ``pts``), more frames are decoded in parallel (cores + 4), and a size
-    reduced more than 8 times is sampled bilinearly to 4 times the output size before
-    the area average, instead of averaging every source pixel.
+    reduced more than 8 times (or 4 times by a fraction) is sampled bilinearly to 4
+    times the output size before the area average, instead of averaging every source
+    pixel. ``every_frame=True`` keeps all of that but still decodes every frame (no
+    missing indices).
     """
     if fmt not in ("rgb", "gray", "yuv"):
         raise ValueError(f"fmt must be 'rgb', 'gray' or 'yuv', not {fmt!r}")
@@ -89,7 +92,8 @@ def iter_frames(path: str | os.PathLike, *, fmt: str = "rgb", width: int | None 
         if fast:
             try:
                 stream.codec_context.options = {"skip_loop_filter": "all"}
-                stream.codec_context.skip_frame = "NONREF"
+                if not every_frame:
+                    stream.codec_context.skip_frame = "NONREF"
                 # a few more frames in flight than cores: decoding goes on while the
                 # caller works on each frame
                 stream.codec_context.thread_count = min(16, (os.cpu_count() or 1) + 4)
@@ -205,7 +209,7 @@ class FrameView:
             return data.copy()
         if not area:
             return cv2.resize(data, (w, h), interpolation=cv2.INTER_LINEAR)
-        if self._fast and pw >= 8 * w and ph >= 8 * h:
+        if self._fast and _sample_first(pw, w) and _sample_first(ph, h):
             # bilinear down to four times the size (4 pixels read per sample), then
             # average 4x4 samples: 64 source pixels per output pixel, at a fraction of
             # the cost of averaging them all
@@ -233,6 +237,13 @@ class FrameView:
         if self._rot90_k:
             img = np.ascontiguousarray(np.rot90(img, self._rot90_k))
         return img
+
+
+def _sample_first(size: int, out: int) -> bool:
+    """Whether a fast reduction from ``size`` to ``out`` pixels samples bilinearly to four
+    times ``out`` before averaging: from 8 times smaller, or from 4 times by a fraction
+    (1920 to 256: OpenCV's area average is fast by whole factors only)."""
+    return size >= 8 * out or (size >= 4 * out and size % out != 0)
 
 
 def _output_size(stored_w: int, stored_h: int, pixel_aspect: Fraction, quarter_turn: bool,

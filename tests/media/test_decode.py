@@ -218,3 +218,8 @@ def test_fast_skips_unreferenced_frames_but_keeps_indices_and_pts(clip_dir):
         assert f.pts == full[f.index].pts == clip.pts[f.index]
         assert read_frame_number(f.image) == f.index  # the right picture for its index
         assert np.abs(f.image.astype(int) - full[f.index].image).mean() < 6
+    every = list(iter_frames(clip.path, fmt="gray", width=80, fast=True, every_frame=True))
+    assert [f.index for f in every] == list(range(60))  # fast, but no frame left out
+    for f in every:
+        assert read_frame_number(f.image) == f.index
+        assert np.abs(f.image.astype(int) - full[f.index].image).mean() < 6
