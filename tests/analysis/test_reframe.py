@@ -66,9 +66,11 @@ def _figure(img: np.ndarray, cx: float, feet: float, height: float, t: float,
 def make_subject_clip(path, shots=("walk", "still", "empty"), frames_per_shot=50,
                       width_scale=1.0, audio=True, grain=3.0, gain=1.0):
     """Shots of a textured, slowly panning background; ``walk``: the figure crosses from
-    left to right; ``still``: it stands near the left and waves; ``wide``: a striped
-    figure too wide for a 9:16 crop, swaying; ``empty``: no figure. ``gain`` < 1 darkens
-    the picture (a night shot). Returns per-frame boxes (or None)."""
+    left to right; ``still``: it stands near the left and waves; ``stop``: it walks a
+    little way and stands there, quite still, while a ball rolls by on the right; ``whip``: it
+    stands in the middle and waves while the camera whips away and back for six frames;
+    ``wide``: a striped figure too wide for a 9:16 crop, swaying; ``empty``: no figure.
+    ``gain`` < 1 darkens the picture (a night shot). Returns per-frame boxes (or None)."""
     rng = np.random.default_rng(1)
     boxes = []
     with av.open(str(path), "w") as out:
@@ -84,11 +86,20 @@ def make_subject_clip(path, shots=("walk", "still", "empty"), frames_per_shot=50
             tex = _texture(10 + s)
             for j in range(frames_per_shot):
                 pan = int(j * 0.6)
-                img = tex[10:10 + H, pan:pan + W].copy()
+                whip = 0
+                if kind == "whip" and 20 <= j < 25:  # 40 px a frame (1/8 of the width)
+                    whip = 40 * min(j - 19, 25 - j)
+                img = tex[10:10 + H, pan + whip:pan + whip + W].copy()
                 t = j / FPS
                 box = None
                 if kind == "walk":
                     box = _figure(img, 50 + 220 * j / (frames_per_shot - 1), H - 15, 110, t)
+                elif kind == "stop":
+                    box = _figure(img, 50 + 60 * min(j, 20) / 20, H - 15, 110, min(t, 20 / FPS))
+                    if j >= 35:  # a blue ball rolls by on the right
+                        cv2.circle(img, (int(220 + 2 * (j - 35)), H - 40), 18, (40, 80, 220), -1)
+                elif kind == "whip":
+                    box = _figure(img, 160 - whip, H - 15, 110, t)
                 elif kind == "still":
                     box = _figure(img, 80, H - 12, 120, t)
                 elif kind == "wide":
@@ -184,6 +195,28 @@ def test_subject_in_a_dark_shot_is_followed(tmp_path):
     result = reframe(path, aspect="9:16")
     assert inside(result, boxes, range(50)) >= 0.9
     assert result.xs[49] - result.xs[0] > 120
+
+
+def test_a_subject_that_stops_moving_is_still_followed(tmp_path):
+    # once the figure stands still only the ball moves: the figure's colours, learnt
+    # while it walked, still find it (the motion alone follows the ball)
+    path, boxes = make_subject_clip(tmp_path / "stop.mp4", shots=("stop",), audio=False,
+                                    frames_per_shot=75)
+    result = reframe(path, aspect="9:16")
+    assert inside(result, boxes, range(30, 75)) >= 0.95
+
+
+def test_the_crop_holds_while_the_camera_whips_past(tmp_path):
+    path, boxes = make_subject_clip(tmp_path / "whip.mp4", shots=("whip",), audio=False)
+    info = probe(path).video
+    signals = reframe_signals.extract_signals(path, width=W, height=H, frame_count=50, fps=FPS)
+    blobs = signals.per_frame()[:, 0, 4] > 0
+    assert not blobs[20:26].any()            # the picture whips past: nothing looked for
+    assert blobs[5:19].all() and blobs[30:].all()
+    result = reframe(path, aspect="9:16")
+    assert info.frame_count == len(result.xs) == 50
+    assert np.ptp(result.xs[15:35]) <= 10    # the crop does not swing along
+    assert inside(result, boxes, list(range(0, 20)) + list(range(27, 50))) >= 0.95
 
 
 def _blob(x0, x1, score, y0=20.0, y1=170.0):

@@ -11,16 +11,17 @@
 
 Pipeline: shots from :mod:`editor.analysis.shots` (the camera starts afresh at every
 cut); subject blobs per frame from one fast decoding pass (:mod:`.signals`: motion that
-the camera does not explain, spectral-residual visual saliency), cached per file, and a
-clicked subject (or several, by rank) followed through its shot by the matting engine;
-per shot, one subject is followed through the blobs (a Viterbi pass: strong blobs, no
-jumps to far-off ones), each frame's subject becomes an interval the crop must cover
-with a margin (and, where the box is sure, the box itself at a much higher cost), and
-an L1-optimal path (:mod:`.path`) picks a stationary, panning or tracking camera. A
-shot whose subject is clearly wider than the crop on most of its frames is marked
-``padded``: the renderer then shows the whole frame over a blurred (or coloured)
-background instead of cutting the subject in half. User keyframes pin the path on their
-frames; re-planning with them does not decode again.
+the camera does not explain, spectral-residual visual saliency, the colours of what
+moves in each shot), cached per file, and a clicked subject (or several, by rank)
+followed through its shot by the matting engine; per shot, one subject is followed
+through the blobs (a Viterbi pass: strong blobs, no jumps to far-off ones), each
+frame's subject becomes an interval the crop must cover with a margin (and, where the
+box is sure, the box itself at a much higher cost), and an L1-optimal path
+(:mod:`.path`) picks a stationary, panning or tracking camera. A shot whose subject is
+clearly wider than the crop on most of its frames is marked ``padded``: the renderer
+then shows the whole frame over a blurred (or coloured) background instead of cutting
+the subject in half. User keyframes pin the path on their frames; re-planning with
+them does not decode again.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ __all__ = ["VERSION", "ReframeResult", "ShotPlan", "reframe", "plan", "parse_asp
            "crop_size", "output_size", "to_suggestions", "path_from_suggestions",
            "reduce_keyframes", "click_entry", "subject_click", "Signals"]
 
-VERSION = 8
+VERSION = 9
 ASPECTS = ("9:16", "1:1", "4:5", "4:3", "16:9")
 MARGIN = 0.05          # of the crop's width/height, kept around the subject
 PAD_WIDTH = 1.2        # a shot is padded when its subject is this much wider than the

@@ -1,8 +1,8 @@
 """Subject signals: where the things worth keeping in the crop are, frame by frame.
 
-One fast decoding pass at :data:`ANALYSIS_WIDTH` pixels computes, per decoded frame, a
-fused saliency map and keeps only its strongest blobs as boxes (bounded memory: a few
-floats a frame). The signals, fused with weights:
+One decoding pass (every frame, at :data:`ANALYSIS_WIDTH` pixels) computes, per frame,
+a fused subject map and keeps only its strongest blobs as boxes (a few floats a frame).
+The signals, fused with weights:
 
 * **motion saliency** (weight :data:`W_MOTION`): the camera's own motion is measured
   (sparse optical flow on corners away from the subject and on a regular grid, a
@@ -10,11 +10,18 @@ floats a frame). The signals, fused with weights:
   aligned frames ~0.2 s before and after it; what still differs moves on its own (a
   person, a dancer, a car). Dark shots are stretched to a normal contrast first; a
   frame where most of the picture "moves" is a failed alignment (whip pan, repetitive
-  texture) and adds nothing. A short decaying memory (half-life ~0.08 s) bridges a
-  frame or two without motion.
+  texture) and adds nothing. While the camera whips past (it moves more than
+  :data:`WHIP` of the picture a frame) nothing is looked for: no smooth crop can follow
+  a subject across the picture in a few frames, so the crop holds.
 * **visual saliency** (weight :data:`W_VISUAL`): the spectral residual of Hou & Zhang
   (CVPR 2007) on a 64-pixel-wide thumbnail, per channel (luma and both chroma planes),
   written here in numpy because OpenCV 5 has no saliency module.
+* **the subject's colours** (:class:`ShotColours`): what moves on its own in a shot
+  teaches the colours of its subject, what stays still away from it those of the
+  background (histogram back-projection, as CamShift tracks); a pixel whose colour is
+  surely the subject's counts (weight :data:`W_COLOUR`) even where it does not move:
+  the arm held still, the dancer who stops. Frames are held a chunk at a time (up to
+  :data:`CHUNK_S`, bounded memory) so that a shot's first frames use its model too.
 * **a user-chosen subject**: a point clicked in the player, followed through its shot
   by the matting engine (Segment Anything when a checkpoint is installed, else its
   GrabCut fallback; see :func:`track_subject`); it outranks everything else: only the
@@ -49,8 +56,17 @@ MOTION_FULL = 24.0     # gray levels of residual motion that count as certain
 CONTRAST = 40.0        # luma standard deviation that dark frames are stretched to
 DARK_MEAN = 96.0       # ... when their mean luma is below this
 MAX_MOVING_SHARE = 0.2  # more of the frame than this moving: the alignment failed
+WHIP = 0.06            # the camera moving more than this (of the width) a frame: a whip pan
 LAG_S = 0.2            # compare with the frame this long ago
-HALF_LIFE_S = 0.08     # motion memory
+HALF_LIFE_S = 0.08     # where the subject was seen fades this fast (the camera's corners)
+W_COLOUR = 0.5         # a pixel of the subject's colours counts this much ...
+COLOUR_SURE = 0.9      # ... where its colour is at least this likely the subject's
+SUBJECT_MOTION = 0.6   # motion from which a pixel teaches the subject's colours
+STILL = 0.05           # motion below which a pixel (away from motion) teaches the background's
+COLOUR_BINS = 16       # per channel
+MIN_SEPARATION = 0.3   # a colour model that tells the two apart less well is not used
+CHUNK_S = 10.0         # frames held for the colour model (at most MAX_CHUNK)
+MAX_CHUNK = 300
 _PROGRESS_EVERY_S = 0.1
 
 
@@ -60,8 +76,8 @@ class Signals:
 
     ``boxes[i, k] = (x0, y0, x1, y1, score, cx, cy)`` for the k-th strongest blob of
     frame ``index[i]`` (``cx, cy``: its saliency-weighted centre); unused slots have
-    score 0. Frames that fast decoding skipped take the blobs of the nearest decoded
-    frame (:meth:`per_frame`).
+    score 0. Frames the decoder did not deliver (a damaged stream) take the blobs of
+    the nearest decoded frame (:meth:`per_frame`).
     """
 
     width: int
@@ -123,7 +139,7 @@ def visual_saliency(yuv: np.ndarray) -> np.ndarray:
 
 
 class MotionSaliency:
-    """Motion that the camera does not explain, with a decaying memory.
+    """Motion that the camera does not explain.
 
     The camera's motion between decoded frames is a similarity transform (pan, zoom,
     roll) fitted with RANSAC to sparse Lucas-Kanade flow, so a subject moving on its own
@@ -139,14 +155,14 @@ class MotionSaliency:
     def reset(self) -> None:
         # (index, smoothed gray, 3x3 transform from the shot's first frame to this one)
         self.history: deque[tuple[int, np.ndarray, np.ndarray]] = deque()
-        self.heat = np.zeros(self.shape, np.float32)
+        self.seen = np.zeros(self.shape, np.float32)  # where it moved lately, fading
         self._next = 0  # history position of the first frame not yet reported
         self._last = None
 
     def _points(self, image: np.ndarray) -> np.ndarray:
         """Points to follow, corners away from where the subject was seen (corners on it
         would make the camera follow it)."""
-        mask = 255 - cv2.dilate((self.heat > 0.3).astype(np.uint8) * 255,
+        mask = 255 - cv2.dilate((self.seen > 0.3).astype(np.uint8) * 255,
                                 np.ones((15, 15), np.uint8))
         return tracking_points(image, corners=60, spacing=6, columns=8, rows=5,
                                inset=(0.06, 0.08), mask=mask)
@@ -179,8 +195,10 @@ class MotionSaliency:
         noise = float(np.median(diff[::2, ::2]))  # a sample is enough for the noise level
         return np.clip((diff - 2.0 * noise - 2.0) / MOTION_FULL, 0, 1)
 
-    def push(self, index: int, gray: np.ndarray) -> list[tuple[int, np.ndarray]]:
-        """Add a frame; returns ``(index, heat)`` for the frames now known (~lag behind).
+    def push(self, index: int, gray: np.ndarray) -> list[tuple[int, np.ndarray, bool]]:
+        """Add a frame; returns ``(index, motion, whip)`` for the frames now known (~lag
+        behind; motion in [0, 1], zero where the camera's motion was not found; whip:
+        the camera moved faster than :data:`WHIP` since the frame before).
 
         Three-frame differencing: a frame's motion is the smaller of its differences to
         the aligned frames ~``lag`` before and after it, so a moving subject shows where
@@ -209,26 +227,30 @@ class MotionSaliency:
             self._next -= 1
         return out
 
-    def _report(self, i: int, after: int) -> tuple[int, np.ndarray]:
+    def _report(self, i: int, after: int) -> tuple[int, np.ndarray, bool]:
         frame = self.history[i]
+        whip = False
+        if i:
+            step = frame[2] @ np.linalg.inv(self.history[i - 1][2])
+            whip = bool(np.hypot(step[0, 2], step[1, 2]) > WHIP * self.shape[1])
         before = max((j for j in range(i) if self.history[j][0] <= frame[0] - self.lag),
                      default=0)
         motion = None
         for j in {before, after} - {i}:
             diff = self._aligned_diff(frame, self.history[j])
             motion = diff if motion is None else np.minimum(motion, diff)
-        if motion is not None and (motion > 0.5).mean() > MAX_MOVING_SHARE:
-            motion = None  # the camera's motion was not found (blur, repetitive texture)
+        if motion is None or (motion > 0.5).mean() > MAX_MOVING_SHARE:
+            # the camera's motion was not found (blur, repetitive texture): nothing moves
+            motion = np.zeros(self.shape, np.float32)
         if self._last is not None:
-            self.heat *= self.decay_per_frame ** (frame[0] - self._last)
+            self.seen *= self.decay_per_frame ** (frame[0] - self._last)
         self._last = frame[0]
-        if motion is not None:
-            np.maximum(self.heat, motion, out=self.heat)
+        np.maximum(self.seen, motion, out=self.seen)
         self._next = i + 1
-        return frame[0], self.heat.copy()
+        return frame[0], motion, whip
 
-    def flush(self) -> list[tuple[int, np.ndarray]]:
-        """``(index, heat)`` of the frames still waiting for a frame after them."""
+    def flush(self) -> list[tuple[int, np.ndarray, bool]]:
+        """``(index, motion, whip)`` of the frames still waiting for a frame after them."""
         out = []
         while self._next < len(self.history):
             out.append(self._report(self._next, len(self.history) - 1))
@@ -261,15 +283,60 @@ def blobs(fused: np.ndarray, scale: float) -> np.ndarray:
     return out
 
 
+class ShotColours:
+    """The colours of one shot's subject and of its background, learnt from motion.
+
+    Pixels that move on their own teach the subject's colours, pixels that stay still
+    away from any motion the background's (a histogram of each, in YUV stretched to the
+    shot's own range so that a dark or flat shot spreads over the bins); a pixel's
+    subject likelihood is then its colour's share of the two (back-projection).
+    """
+
+    def __init__(self, images: list[np.ndarray]):
+        sample = np.concatenate([im.reshape(-1, 3) for im in images[::max(1, len(images) // 8)]])
+        low = np.percentile(sample, 1, axis=0).astype(np.float32)
+        gain = (255.0 / np.maximum(np.percentile(sample, 99, axis=0) - low, 8.0)).astype(np.float32)
+        levels = np.arange(256, dtype=np.float32)
+        # per channel, each 8-bit value's bin
+        self.bins = [np.clip((levels - low[c]) * gain[c], 0, 255).astype(np.int32)
+                     * COLOUR_BINS >> 8 for c in range(3)]
+        self.subject = np.zeros(COLOUR_BINS ** 3)
+        self.background = np.zeros(COLOUR_BINS ** 3)
+
+    def codes(self, image: np.ndarray) -> np.ndarray:
+        """Each pixel's colour bin."""
+        y, u, v = (self.bins[c][image[..., c]] for c in range(3))
+        return (y * COLOUR_BINS + u) * COLOUR_BINS + v
+
+    def learn(self, codes: np.ndarray, motion: np.ndarray) -> None:
+        near = cv2.dilate((motion > 0.3).astype(np.uint8), np.ones((11, 11), np.uint8))
+        self.subject += np.bincount(codes[motion > SUBJECT_MOTION], minlength=self.subject.size)
+        still = (motion < STILL) & (near == 0)
+        self.background += np.bincount(codes[still], minlength=self.background.size)
+
+    def likelihood(self) -> np.ndarray | None:
+        """Per colour bin, how likely it is the subject's (add-one smoothed); None when
+        the model does not tell the subject from the background."""
+        if self.subject.sum() <= 50:
+            return None
+        subject = (self.subject + 1) / (self.subject.sum() + self.subject.size)
+        background = (self.background + 1) / (self.background.sum() + self.background.size)
+        table = (subject / (subject + background)).astype(np.float32)
+        separation = (self.subject @ table / self.subject.sum()
+                      - self.background @ table / max(self.background.sum(), 1.0))
+        return table if separation > MIN_SEPARATION else None
+
+
 def extract_signals(path: str | Path, *, width: int, height: int, frame_count: int,
                     fps: float, resets: set[int] = frozenset(),
                     progress: ProgressCallback = no_progress,
                     cancel: CancelToken | None = None,
                     on_warning: WarningCallback | None = None) -> Signals:
-    """Decode ``path`` once (fast, reduced size) and keep each frame's subject blobs.
+    """Decode ``path`` once (every frame, fast, reduced size) and keep each frame's
+    subject blobs.
 
     ``width``/``height`` are the display size; ``resets`` are frames where the motion
-    memory starts afresh (first frames of shots and transitions).
+    and colour models start afresh (first frames of shots and transitions).
     """
     a_w = min(ANALYSIS_WIDTH, width)
     a_h = max(8, round(a_w * height / width))
@@ -280,19 +347,46 @@ def extract_signals(path: str | Path, *, width: int, height: int, frame_count: i
     progress(0, frame_count, "finding subjects")
     previous = -1
     images: dict[int, np.ndarray] = {}
+    chunk: list[tuple[int, np.ndarray, np.ndarray, bool]] = []  # (index, image, motion, whip)
+    chunk_size = int(min(MAX_CHUNK, max(1, round(CHUNK_S * fps))))
+    colours: ShotColours | None = None
+
+    def finish_chunk():
+        nonlocal colours
+        if not chunk:
+            return
+        if colours is None:
+            colours = ShotColours([image for _, image, _, _ in chunk])
+        codes = [colours.codes(image) for _, image, _, _ in chunk]
+        for code, (_, _, moving, _) in zip(codes, chunk):
+            colours.learn(code, moving)
+        table = colours.likelihood()
+        for code, (i, image, moving, whip) in zip(codes, chunk):
+            index.append(i)
+            if whip:
+                rows.append(np.zeros((MAX_BLOBS, BLOB_FIELDS), np.float32))
+                continue
+            fused = W_MOTION * moving + W_VISUAL * visual_saliency(image)
+            if table is not None:
+                sure = cv2.blur(table[code], (3, 3))
+                np.maximum(fused, np.where(sure > COLOUR_SURE, W_COLOUR * sure, 0), out=fused)
+            rows.append(blobs(fused, scale))
+        chunk.clear()
 
     def emit(ready):
-        for i, heat in ready:
-            fused = W_MOTION * heat + W_VISUAL * visual_saliency(images.pop(i))
-            index.append(i)
-            rows.append(blobs(fused, scale))
+        for i, moving, whip in ready:
+            chunk.append((i, images.pop(i), moving, whip))
+            if len(chunk) >= chunk_size:
+                finish_chunk()
 
     for frame in iter_frames(path, fmt="yuv", width=a_w, height=a_h, fast=True,
-                             cancel=cancel, on_warning=on_warning):
+                             every_frame=True, cancel=cancel, on_warning=on_warning):
         i = frame.index
         if any(previous < r <= i for r in resets):
             emit(motion.flush())
+            finish_chunk()
             motion.reset()
+            colours = None
         previous = i
         images[i] = frame.image
         emit(motion.push(i, frame.image[:, :, 0].astype(np.float32)))
@@ -301,6 +395,7 @@ def extract_signals(path: str | Path, *, width: int, height: int, frame_count: i
             last_report = now
             progress(i + 1, max(frame_count, i + 1), "finding subjects")
     emit(motion.flush())
+    finish_chunk()
     frame_count = max(frame_count, (index[-1] + 1) if index else 0)
     progress(frame_count, frame_count, "subjects found")
     boxes = np.array(rows, np.float32).reshape(-1, MAX_BLOBS, BLOB_FIELDS)
