@@ -309,6 +309,8 @@ class ShotColours:
         return (y * COLOUR_BINS + u) * COLOUR_BINS + v
 
     def learn(self, codes: np.ndarray, motion: np.ndarray) -> None:
+        """Count one frame's pixels: the moving ones as the subject's, the still ones
+        at least 5 pixels from any motion as the background's."""
         near = cv2.dilate((motion > 0.3).astype(np.uint8), np.ones((11, 11), np.uint8))
         self.subject += np.bincount(codes[motion > SUBJECT_MOTION], minlength=self.subject.size)
         still = (motion < STILL) & (near == 0)
