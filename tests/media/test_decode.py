@@ -205,7 +205,7 @@ def test_yuv_is_gray_luma_plus_chroma_planes(basic_clip):
     assert green[1] < 128 and green[2] < 128
 
 
-def test_fast_skips_unreferenced_frames_but_keeps_indices_and_pts(clip_dir):
+def test_fast_skips_unreferenced_frames_unless_every_frame_is_asked(clip_dir):
     # x264's defaults put non-reference B-frames between references
     clip = make_video(clip_dir / "bframes.mp4", frames=60, cuts=(30,), gop=60)
     full = {f.index: f for f in iter_frames(clip.path, fmt="gray", width=80)}
@@ -223,3 +223,14 @@ def test_fast_skips_unreferenced_frames_but_keeps_indices_and_pts(clip_dir):
     for f in every:
         assert read_frame_number(f.image) == f.index
         assert np.abs(f.image.astype(int) - full[f.index].image).mean() < 6
+
+
+def test_fast_reduction_by_a_fraction_stays_close_to_the_area_average(clip_dir):
+    # 1920 to 256 (7.5x) samples bilinearly first: the picture stays the same
+    clip = make_video(clip_dir / "fhd.mp4", width=1920, height=1080, frames=3)
+    slow = list(iter_frames(clip.path, fmt="yuv", width=256))
+    fast = list(iter_frames(clip.path, fmt="yuv", width=256, fast=True, every_frame=True))
+    assert [f.index for f in fast] == [0, 1, 2]
+    for a, b in zip(slow, fast):
+        assert a.image.shape == b.image.shape == (144, 256, 3)
+        assert np.abs(a.image.astype(int) - b.image).mean() < 1
