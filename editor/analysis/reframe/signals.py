@@ -61,6 +61,7 @@ LAG_S = 0.2            # compare with the frame this long ago
 HALF_LIFE_S = 0.08     # where the subject was seen fades this fast (the camera's corners)
 W_COLOUR = 0.5         # a pixel of the subject's colours counts this much ...
 COLOUR_SURE = 0.9      # ... where its colour is at least this likely the subject's
+MOVING = 0.3           # motion from which a pixel moves at all (kept off the camera's points)
 SUBJECT_MOTION = 0.6   # motion from which a pixel teaches the subject's colours
 STILL = 0.05           # motion below which a pixel (away from motion) teaches the background's
 COLOUR_BINS = 16       # per channel
@@ -162,7 +163,7 @@ class MotionSaliency:
     def _points(self, image: np.ndarray) -> np.ndarray:
         """Points to follow, corners away from where the subject was seen (corners on it
         would make the camera follow it)."""
-        mask = 255 - cv2.dilate((self.seen > 0.3).astype(np.uint8) * 255,
+        mask = 255 - cv2.dilate((self.seen > MOVING).astype(np.uint8) * 255,
                                 np.ones((15, 15), np.uint8))
         return tracking_points(image, corners=60, spacing=6, columns=8, rows=5,
                                inset=(0.06, 0.08), mask=mask)
@@ -311,7 +312,7 @@ class ShotColours:
     def learn(self, codes: np.ndarray, motion: np.ndarray) -> None:
         """Count one frame's pixels: the moving ones as the subject's, the still ones
         at least 5 pixels from any motion as the background's."""
-        near = cv2.dilate((motion > 0.3).astype(np.uint8), np.ones((11, 11), np.uint8))
+        near = cv2.dilate((motion > MOVING).astype(np.uint8), np.ones((11, 11), np.uint8))
         self.subject += np.bincount(codes[motion > SUBJECT_MOTION], minlength=self.subject.size)
         still = (motion < STILL) & (near == 0)
         self.background += np.bincount(codes[still], minlength=self.background.size)
