@@ -1,45 +1,13 @@
-"""The subject's colours: which colours are much more frequent on it than around it.
-
-A 16-level-per-channel table of odds (histogram back-projection) learnt on one frame can
-be read on that frame (GrabCut's starting labels inside a box) or on another (finding the
-subject again after it was lost).
-"""
+"""Finding a lost subject again by its colours: the table of :mod:`editor.analysis.colours`
+learnt on the prompted frame, read on the frame where it was lost."""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
+from editor.analysis.colours import colour_table, read_table
 from editor.analysis.matting.types import round_kernel
-
-_BINS, _RANGES = [16, 16, 16], [0, 256, 0, 256, 0, 256]
-
-
-def colour_table(image: np.ndarray, inside: np.ndarray, around: np.ndarray,
-                 background_share: float = 0.6, least: float = 0.0) -> np.ndarray:
-    """For each colour bin, how likely a pixel of that colour is the subject's (0..1),
-    given a region ``inside`` that holds the subject (plus some background) and a region
-    ``around`` of background only; 0 for colours that make up less than ``least`` of
-    ``inside``."""
-    h_in = cv2.calcHist([image], [0, 1, 2], inside.astype(np.uint8), _BINS, _RANGES)
-    h_out = cv2.calcHist([image], [0, 1, 2], around.astype(np.uint8), _BINS, _RANGES)
-    h_in /= max(1.0, float(h_in.sum()))
-    h_out /= max(1.0, float(h_out.sum()))
-    odds = np.clip(1.0 - background_share * h_out / np.maximum(h_in, 1e-9), 0.0, 1.0)
-    odds[h_in <= least] = 0.0
-    return odds.astype(np.float32)
-
-
-def read_table(table: np.ndarray, image: np.ndarray) -> np.ndarray:
-    """The table's odds for every pixel of ``image`` (float32, its size)."""
-    q = image // 16  # (cv2.calcBackProject mis-reads 3-D float histograms in OpenCV 5)
-    return table[q[..., 0], q[..., 1], q[..., 2]]
-
-
-def colour_odds(image: np.ndarray, inside: np.ndarray, around: np.ndarray,
-                background_share: float = 0.6) -> np.ndarray:
-    """Per pixel of ``image``, how likely its colour is the subject's (see :func:`colour_table`)."""
-    return read_table(colour_table(image, inside, around, background_share), image)
 
 
 class SubjectColours:

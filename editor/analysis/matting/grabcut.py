@@ -46,7 +46,7 @@ import cv2
 import numpy as np
 
 from editor.analysis.camera_motion import contrast_gain
-from editor.analysis.matting.colours import colour_odds
+from editor.analysis.colours import colour_odds
 from editor.analysis.matting.types import Prompt, Segment, bbox, iou, round_kernel
 
 _WORK_SIDE = 320  # GrabCut runs on the region of interest scaled to at most this long side

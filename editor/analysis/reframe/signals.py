@@ -43,6 +43,7 @@ import cv2
 import numpy as np
 
 from editor.analysis.camera_motion import fit_similarity, tracking_points
+from editor.analysis.colours import BINS, colour_histogram, read_table
 from editor.core.progress import CancelToken, ProgressCallback, no_progress
 from editor.media._av import WarningCallback
 from editor.media.decode import iter_frames
@@ -64,7 +65,6 @@ COLOUR_SURE = 0.9      # ... where its colour is at least this likely the subjec
 MOVING = 0.3           # motion from which a pixel moves at all (kept off the camera's points)
 SUBJECT_MOTION = 0.6   # motion from which a pixel teaches the subject's colours
 STILL = 0.05           # motion below which a pixel (away from motion) teaches the background's
-COLOUR_BINS = 16       # per channel
 MIN_SEPARATION = 0.3   # a colour model that tells the two apart less well is not used
 CHUNK_S = 10.0         # frames held for the colour model (at most MAX_CHUNK)
 MAX_CHUNK = 300
@@ -297,36 +297,34 @@ class ShotColours:
         sample = np.concatenate([im.reshape(-1, 3) for im in images[::max(1, len(images) // 8)]])
         low = np.percentile(sample, 1, axis=0).astype(np.float32)
         gain = (255.0 / np.maximum(np.percentile(sample, 99, axis=0) - low, 8.0)).astype(np.float32)
-        levels = np.arange(256, dtype=np.float32)
-        # per channel, each 8-bit value's bin
-        self.bins = [np.clip((levels - low[c]) * gain[c], 0, 255).astype(np.int32)
-                     * COLOUR_BINS >> 8 for c in range(3)]
-        self.subject = np.zeros(COLOUR_BINS ** 3)
-        self.background = np.zeros(COLOUR_BINS ** 3)
+        levels = np.arange(256, dtype=np.float32)[:, None]
+        # per channel, each 8-bit value stretched to the shot's range (a lookup table)
+        self.stretch = np.clip((levels - low) * gain, 0, 255).astype(np.uint8)[:, None, :]
+        self.subject = np.zeros((BINS,) * 3)
+        self.background = np.zeros((BINS,) * 3)
 
-    def codes(self, image: np.ndarray) -> np.ndarray:
-        """Each pixel's colour bin."""
-        y, u, v = (self.bins[c][image[..., c]] for c in range(3))
-        return (y * COLOUR_BINS + u) * COLOUR_BINS + v
+    def stretched(self, image: np.ndarray) -> np.ndarray:
+        """``image`` with each channel stretched to the shot's range."""
+        return cv2.LUT(image, self.stretch)
 
-    def learn(self, codes: np.ndarray, motion: np.ndarray) -> None:
-        """Count one frame's pixels: the moving ones as the subject's, the still ones
-        at least 5 pixels from any motion as the background's."""
+    def learn(self, stretched: np.ndarray, motion: np.ndarray) -> None:
+        """Count one (stretched) frame's pixels: the moving ones as the subject's, the
+        still ones at least 5 pixels from any motion as the background's."""
         near = cv2.dilate((motion > MOVING).astype(np.uint8), np.ones((11, 11), np.uint8))
-        self.subject += np.bincount(codes[motion > SUBJECT_MOTION], minlength=self.subject.size)
-        still = (motion < STILL) & (near == 0)
-        self.background += np.bincount(codes[still], minlength=self.background.size)
+        self.subject += colour_histogram(stretched, motion > SUBJECT_MOTION)
+        self.background += colour_histogram(stretched, (motion < STILL) & (near == 0))
 
     def likelihood(self) -> np.ndarray | None:
-        """Per colour bin, how likely it is the subject's (add-one smoothed); None when
-        the model does not tell the subject from the background."""
+        """Per colour bin, how likely it is the subject's (add-one smoothed; a table for
+        :func:`~editor.analysis.colours.read_table`); None when the model does not tell
+        the subject from the background."""
         if self.subject.sum() <= 50:
             return None
         subject = (self.subject + 1) / (self.subject.sum() + self.subject.size)
         background = (self.background + 1) / (self.background.sum() + self.background.size)
         table = (subject / (subject + background)).astype(np.float32)
-        separation = (self.subject @ table / self.subject.sum()
-                      - self.background @ table / max(self.background.sum(), 1.0))
+        separation = (float((self.subject * table).sum()) / self.subject.sum()
+                      - float((self.background * table).sum()) / max(self.background.sum(), 1.0))
         return table if separation > MIN_SEPARATION else None
 
 
@@ -360,18 +358,18 @@ def extract_signals(path: str | Path, *, width: int, height: int, frame_count: i
             return
         if colours is None:
             colours = ShotColours([image for _, image, _, _ in chunk])
-        codes = [colours.codes(image) for _, image, _, _ in chunk]
-        for code, (_, _, moving, _) in zip(codes, chunk):
-            colours.learn(code, moving)
+        shown = [colours.stretched(image) for _, image, _, _ in chunk]
+        for stretched, (_, _, moving, _) in zip(shown, chunk):
+            colours.learn(stretched, moving)
         table = colours.likelihood()
-        for code, (i, image, moving, whip) in zip(codes, chunk):
+        for stretched, (i, image, moving, whip) in zip(shown, chunk):
             index.append(i)
             if whip:
                 rows.append(np.zeros((MAX_BLOBS, BLOB_FIELDS), np.float32))
                 continue
             fused = W_MOTION * moving + W_VISUAL * visual_saliency(image)
             if table is not None:
-                sure = cv2.blur(table[code], (3, 3))
+                sure = cv2.blur(read_table(table, stretched), (3, 3))
                 np.maximum(fused, np.where(sure > COLOUR_SURE, W_COLOUR * sure, 0), out=fused)
             rows.append(blobs(fused, scale))
         chunk.clear()
