@@ -262,8 +262,8 @@ class GrabCutSegmenter:
             crop = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
             labels = cv2.resize(labels, size, interpolation=cv2.INTER_NEAREST)
         crop = np.ascontiguousarray(crop[:, :, ::-1])
-        if not _says_subject(labels).any() or \
-                not ((labels == cv2.GC_BGD) | (labels == cv2.GC_PR_BGD)).any():
+        subject = _says_subject(labels)
+        if not subject.any() or subject.all():  # GrabCut needs some of both
             return crop, None, scale
         return crop, labels.copy(), scale
 
