@@ -282,6 +282,33 @@ def test_a_moving_subject_that_merges_with_a_neighbour_stays_in_a_tight_crop():
     assert np.all(xs <= left) and np.all(xs + 102 >= left + 90)
 
 
+def test_the_camera_follows_its_subject_through_a_transition():
+    n = 100
+    boxes = np.zeros((n, reframe_signals.MAX_BLOBS, reframe_signals.BLOB_FIELDS), np.float32)
+    # between the two shots the subject walks 150 px to the right and back: the shot
+    # engine took that for a wipe (frames 40-59), but it is still the one subject
+    left = 40 + 150 * np.sin(np.pi * np.clip(np.arange(n) - 40, 0, 19) / 19)
+    for i in range(n):
+        boxes[i, 0] = _blob(left[i], left[i] + 60, 0.02)
+    signals = Signals(W, H, n, np.arange(n), boxes)
+    xs, _, _, plans = plan(signals, [(0, 39), (60, n - 1)], (102, 180), fps=FPS)
+    assert np.all(xs <= left) and np.all(xs + 102 >= left + 60)
+    # the plans tile the clip: each owns its shot and the transition after it
+    assert [(p.start, p.end) for p in plans] == [(0, 59), (60, n - 1)]
+
+
+def test_across_a_real_dissolve_the_camera_glides_from_one_subject_to_the_next():
+    n = 100
+    boxes = np.zeros((n, reframe_signals.MAX_BLOBS, reframe_signals.BLOB_FIELDS), np.float32)
+    boxes[:40, 0] = _blob(30, 80, 0.02)    # the outgoing shot's subject on the left,
+    boxes[60:, 0] = _blob(240, 290, 0.02)  # the incoming one's on the right, none between
+    signals = Signals(W, H, n, np.arange(n), boxes)
+    xs, _, _, _ = plan(signals, [(0, 39), (60, n - 1)], (102, 180), fps=FPS)
+    assert np.all(xs[:40] == xs[0]) and np.all(xs[60:] == xs[60])
+    steps = np.diff(xs[39:61])
+    assert np.all(steps >= 0) and np.ptp(steps) <= 1  # one even glide
+
+
 @pytest.mark.parametrize("x0, x1, corner", [(18, 100, 0), (W - 100, W - 18, W - 102)])
 def test_a_subject_at_the_pictures_edge_gets_the_crop_against_that_edge(x0, x1, corner):
     n = 60

@@ -17,7 +17,9 @@ followed through its shot by the matting engine; per shot, one subject is follow
 through the blobs (a Viterbi pass: strong blobs, no jumps to far-off ones), each
 frame's subject becomes an interval the crop must cover with a margin (and, where the
 box is sure, the box itself at a much higher cost), and an L1-optimal path
-(:mod:`.path`) picks a stationary, panning or tracking camera. A shot whose subject is
+(:mod:`.path`) picks a stationary, panning or tracking camera; into a gradual
+transition each shot's camera goes on following its subject and hands over to the next
+shot's linearly (a wipe that was the subject's own motion keeps it). A shot whose subject is
 clearly wider than the crop on most of its frames is marked ``padded``: the renderer
 then shows the whole frame over a blurred (or coloured) background instead of cutting
 the subject in half. User keyframes pin the path on their frames; re-planning with
@@ -42,7 +44,7 @@ from editor.core.progress import CancelToken, ProgressCallback, no_progress
 from editor.media._av import WarningCallback
 from editor.media.probe import probe
 
-from editor.analysis.reframe.path import plan_axis
+from editor.analysis.reframe.path import MODES, plan_axis
 from editor.analysis.reframe.signals import (ANALYSIS_WIDTH, Signals, extract_signals,
                                              track_subject)
 
@@ -60,6 +62,7 @@ MAX_SUBJECT_SHARE = 0.6  # of the frame's width: a blob wider than this is not a
 LOPSIDED = 0.15        # ... nor one whose weighted centre is this far (of its width) off its middle
 KNOT_S = 0.02          # the path is solved at knots this far apart (linear between)
 EXTENT_WINDOW_S = 0.6  # a subject's extent: the union of its boxes over ± this
+CONTEXT_S = 1.0        # of a shot's frames that show whom its camera follows into a transition
 JUMP_COST = 4.0        # of following another blob, per crop width it is away
 ABSENT_REWARD = 0.3    # of a frame where the subject is not seen (a blob's: its share of the top)
 MIN_PRESENCE = 0.25    # a shot's subject shows on at least this share of its frames
@@ -72,6 +75,8 @@ MIN_SCORE = 0.01       # blob mass (share of the frame) that counts as fully con
 
 @dataclass
 class ShotPlan:
+    # the frames its keyframes cover: its shot and the transition after it (the first
+    # plan also the frames before its shot)
     start: int
     end: int  # inclusive
     mode: str  # "stationary", "pan" or "track"
@@ -411,16 +416,31 @@ def _needs_padding(boxes: np.ndarray, user: dict[int, tuple], start: int,
     return bool(wide >= max(min_frames, PAD_SHARE * len(boxes)))
 
 
+def _spans(shots: list[tuple[int, int]], n: int) -> list[tuple[int, int, int, int]]:
+    """``(start, end, lo, hi)`` per shot: its frames, and the frames up to its
+    neighbours' (the transitions between them; to the clip's ends for the first and last
+    shots) that its camera is planned on into."""
+    inside = sorted((max(0, s), min(n - 1, e)) for s, e in shots)
+    inside = [(s, e) for s, e in inside if s <= e]
+    return [(s, e, inside[k - 1][1] + 1 if k else 0,
+             inside[k + 1][0] - 1 if k + 1 < len(inside) else n - 1)
+            for k, (s, e) in enumerate(inside)]
+
+
 def plan(signals: Signals, shots: list[tuple[int, int]], crop: tuple[int, int], *,
          fps: float, smoothness: float = 0.5, keyframes: dict[int, tuple[float, float]] | None = None,
          user_boxes: Sequence[dict[int, tuple]] = (), mode: str = "auto"
          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[ShotPlan]]:
     """Camera path for every frame from cached ``signals`` (no decoding).
 
-    ``shots`` are inclusive (start, end) frame ranges; frames between shots (gradual
-    transitions) glide linearly from one shot's camera to the next. ``keyframes`` map a
-    frame to a user's (x, y) crop corner; ``user_boxes`` hold the tracked box of each
-    clicked subject per frame, the main subject first.
+    ``shots`` are inclusive (start, end) frame ranges. Into the frames between shots
+    (gradual transitions) each shot's camera goes on following its subject, and across
+    a transition the outgoing camera hands over to the incoming one linearly: a
+    "transition" that is not one (the shot engine took the subject's motion for a wipe)
+    or that ends later than found still keeps its subject. A :class:`ShotPlan` covers
+    its shot and the transition after it (the first one also the frames before it).
+    ``keyframes`` map a frame to a user's (x, y) crop corner; ``user_boxes`` hold the
+    tracked box of each clicked subject per frame, the main subject first.
     """
     n = signals.frame_count
     width, height = signals.width, signals.height
@@ -429,47 +449,67 @@ def plan(signals: Signals, shots: list[tuple[int, int]], crop: tuple[int, int], 
     keyframes = {f: (float(np.clip(x, 0, width - cw)), float(np.clip(y, 0, height - ch)))
                  for f, (x, y) in (keyframes or {}).items()}
     boxes = signals.per_frame()
-    xs, ys = np.full(n, np.nan), np.full(n, np.nan)
-    padded = np.zeros(n, bool)
+    spans = _spans(shots, n)
+    if not spans:  # no shot at all: a centred crop
+        return (np.full(n, round((width - cw) / 2), int), np.full(n, round((height - ch) / 2), int),
+                np.zeros(n, bool), [])
     step = max(1, round(KNOT_S * fps))
     reach = max(1, round(EXTENT_WINDOW_S * fps))
-    plans = []
-    for start, end in shots:
-        start, end = max(0, start), min(n - 1, end)
-        if end < start:
-            continue
-        frames = np.arange(start, end + 1)
-        shot_keys = {f - start: v for f, v in keyframes.items() if start <= f <= end}
+    context = max(2, round(CONTEXT_S * fps))
+
+    def camera(first: int, last: int, pins: dict, present: bool | None = None):
+        """The path over ``first..last`` (pinned at ``pins`` as at keyframes), its
+        camera mode and the subject blobs it followed."""
+        keys = {f - first: v for f, v in {**keyframes, **pins}.items() if first <= f <= last}
+        chosen = _one_subject(boxes[first:last + 1], crop)
+        if not (present if present is not None else
+                (chosen[:, 0, 4] > 0).mean() >= MIN_PRESENCE):
+            chosen = np.zeros_like(chosen)  # something passing by, not a subject
         axes = []
-        shot_boxes = _one_subject(boxes[start:end + 1], crop)
-        if (shot_boxes[:, 0, 4] > 0).mean() < MIN_PRESENCE:
-            shot_boxes = np.zeros_like(shot_boxes)  # something passing by, not a subject
         for axis, size, c in ((0, width, cw), (1, height, ch)):
             lo, hi, centre, conf, firm = _target_intervals(
-                shot_boxes, user_boxes, start, size, axis, c, reach)
-            keys = {f: v[axis] for f, v in shot_keys.items()}
+                chosen, user_boxes, first, size, axis, c, reach)
             axes.append(plan_axis(lo, hi, centre, conf, size - c, smoothness=smoothness,
-                                  step=step, keyframes=keys, mode=mode, firm=firm))
-        px, py = axes
+                                  step=step, keyframes={f: v[axis] for f, v in keys.items()},
+                                  mode=mode, firm=firm))
+        path = np.stack([a.positions for a in axes], axis=1)
+        return path, max(axes[0].mode, axes[1].mode, key=MODES.index), chosen
+
+    path = np.zeros((n, 2))
+    padded = np.zeros(n, bool)
+    modes = []
+    for k, (start, end, lo, hi) in enumerate(spans):
+        shot, shot_mode, chosen = camera(start, end, {})
+        path[start:end + 1] = shot
+        present = bool(chosen[:, 0, 4].any())
         main = next((u for u in user_boxes if any(start <= f <= end for f in u)), {})
-        shot_padded = not shot_keys and _needs_padding(
-            shot_boxes, main, start, crop, width, round(PAD_MIN_S * fps))
-        xs[start:end + 1], ys[start:end + 1] = px.positions, py.positions
-        padded[start:end + 1] = shot_padded
-        camera = max(px.mode, py.mode, key=("stationary", "pan", "track").index)
-        plans.append(ShotPlan(start, end, camera, shot_padded,
-                              reduce_keyframes(frames, np.round(px.positions), np.round(py.positions)),
+        shot_padded = not any(start <= f <= end for f in keyframes) and _needs_padding(
+            chosen, main, start, crop, width, round(PAD_MIN_S * fps))
+        modes.append((shot_mode, shot_padded))
+        # into the transitions on either side, from this shot's last (first) frames on,
+        # fading out towards the neighbour's camera (to the clip's ends: all the way)
+        if lo < start:
+            pins = {f: tuple(shot[f - start]) for f in range(start, min(end, start + 1) + 1)}
+            ext = camera(lo, min(end, start + context), pins, present)[0][:start - lo]
+            fade = np.arange(1, start - lo + 1) / (start - lo + 1) if k else np.ones(start - lo)
+            path[lo:start] += fade[:, None] * ext
+        if hi > end:
+            pins = {f: tuple(shot[f - start]) for f in range(max(start, end - 1), end + 1)}
+            ext = camera(max(start, end - context), hi, pins, present)[0][-(hi - end):]
+            last = k == len(spans) - 1
+            fade = np.ones(hi - end) if last else np.arange(hi - end, 0, -1) / (hi - end + 1)
+            path[end + 1:hi + 1] += fade[:, None] * ext
+    xs, ys = np.round(path[:, 0]).astype(int), np.round(path[:, 1]).astype(int)
+    plans = []
+    for k, ((start, end, lo, hi), (shot_mode, shot_padded)) in enumerate(zip(spans, modes)):
+        first = lo if k == 0 else start  # a plan owns its shot and the transition after it
+        frames = np.arange(first, hi + 1)
+        padded[first:hi + 1] = shot_padded
+        plans.append(ShotPlan(first, hi, shot_mode, shot_padded,
+                              reduce_keyframes(frames, xs[first:hi + 1], ys[first:hi + 1]),
                               [[int(f), int(round(v[0])), int(round(v[1]))]
-                               for f, v in sorted(keyframes.items()) if start <= f <= end]))
-    known = ~np.isnan(xs)
-    if not known.any():  # no shot at all: a centred crop
-        xs[:], ys[:] = (width - cw) / 2, (height - ch) / 2
-    else:
-        idx = np.flatnonzero(known)
-        frames = np.arange(n)
-        xs = np.interp(frames, idx, xs[idx])
-        ys = np.interp(frames, idx, ys[idx])
-    return np.round(xs).astype(int), np.round(ys).astype(int), padded, plans
+                               for f, v in sorted(keyframes.items()) if first <= f <= hi]))
+    return xs, ys, padded, plans
 
 
 def _progress_span(progress: ProgressCallback, lo: int, hi: int) -> ProgressCallback:
