@@ -6,7 +6,8 @@ The signals, fused with weights:
 
 * **motion saliency** (weight :data:`W_MOTION`): the camera's own motion is measured
   (sparse optical flow on corners away from the subject and on a regular grid, a
-  similarity fitted with RANSAC) and cancelled, then the frame is compared with the
+  similarity fitted with RANSAC, frame to frame and then straight from each frame to
+  those it is compared with) and cancelled, then the frame is compared with the
   aligned frames ~0.2 s before and after it; what still differs moves on its own (a
   person, a dancer, a car). Dark shots are stretched to a normal contrast first; a
   frame where most of the picture "moves" is a failed alignment (whip pan, repetitive
@@ -58,12 +59,12 @@ CONTRAST = 40.0        # luma standard deviation that dark frames are stretched 
 DARK_MEAN = 96.0       # ... when their mean luma is below this
 MAX_MOVING_SHARE = 0.2  # more of the frame than this moving: the alignment failed
 WHIP = 0.06            # the camera moving more than this (of the width) a frame: a whip pan
+REFINE_REACH = 0.03    # a direct alignment this far (of the width, at a corner) off the chain: lost
 LAG_S = 0.2            # compare with the frame this long ago
 HALF_LIFE_S = 0.08     # where the subject was seen fades this fast (the camera's corners)
 W_COLOUR = 0.5         # a pixel of the subject's colours counts this much ...
 COLOUR_SURE = 0.9      # ... where its colour is at least this likely the subject's
-MOVING = 0.3           # motion from which a pixel moves at all (kept off the camera's points)
-SUBJECT_MOTION = 0.6   # motion from which a pixel teaches the subject's colours
+MOVING = 0.3           # motion from which a pixel moves (off the camera's points; the subject's colours)
 STILL = 0.05           # motion below which a pixel (away from motion) teaches the background's
 MIN_SEPARATION = 0.3   # a colour model that tells the two apart less well is not used
 CHUNK_S = 10.0         # frames held for the colour model (at most MAX_CHUNK)
@@ -159,21 +160,41 @@ class MotionSaliency:
         self.seen = np.zeros(self.shape, np.float32)  # where it moved lately, fading
         self._next = 0  # history position of the first frame not yet reported
         self._last = None
+        self._tracked: dict[int, np.ndarray] = {}  # each history frame's points, once found
 
-    def _points(self, image: np.ndarray) -> np.ndarray:
-        """Points to follow, corners away from where the subject was seen (corners on it
-        would make the camera follow it)."""
-        mask = 255 - cv2.dilate((self.seen > MOVING).astype(np.uint8) * 255,
-                                np.ones((15, 15), np.uint8))
-        return tracking_points(image, corners=60, spacing=6, columns=8, rows=5,
-                               inset=(0.06, 0.08), mask=mask)
+    def _points(self, index: int, image: np.ndarray) -> np.ndarray:
+        """Points to follow on frame ``index`` (uint8 ``image``), corners away from where
+        the subject was seen (corners on it would make the camera follow it)."""
+        if index not in self._tracked:
+            mask = 255 - cv2.dilate((self.seen > MOVING).astype(np.uint8) * 255,
+                                    np.ones((15, 15), np.uint8))
+            self._tracked[index] = tracking_points(image, corners=60, spacing=6, columns=8,
+                                                   rows=5, inset=(0.06, 0.08), mask=mask)
+        return self._tracked[index]
 
-    def _camera_step(self, prev: np.ndarray, cur: np.ndarray) -> np.ndarray:
-        """3x3 transform taking ``prev``'s pixels to where they are in ``cur``."""
+    def _camera_step(self, index: int, prev: np.ndarray, cur: np.ndarray) -> np.ndarray:
+        """3x3 transform taking ``prev``'s (frame ``index``'s) pixels to where they are in
+        ``cur``."""
         prev = prev.astype(np.uint8)
-        step = fit_similarity(prev, cur.astype(np.uint8), self._points(prev), levels=2,
-                              threshold=1.5)
+        step = fit_similarity(prev, cur.astype(np.uint8), self._points(index, prev),
+                              levels=2, threshold=1.5)
         return np.eye(3) if step is None else step
+
+    def _to_frame(self, frame, other) -> np.ndarray:
+        """3x3 transform taking ``other``'s pixels to ``frame``'s: the chain of
+        frame-to-frame steps between them, refined by following ``other``'s points
+        straight to ``frame``. The steps' small errors add up over the lag, and a sharp,
+        high-contrast edge misaligned by half a pixel reads as motion; a refinement
+        that moves far from the chain (lost points) is not trusted."""
+        chain = frame[2] @ np.linalg.inv(other[2])
+        ref = other[1].astype(np.uint8)
+        direct = fit_similarity(ref, frame[1].astype(np.uint8), self._points(other[0], ref),
+                                guess=chain, levels=1, threshold=1.0)
+        h, w = self.shape
+        corners = np.array([[0, w, 0, w], [0, 0, h, h], [1, 1, 1, 1]], float)
+        if direct is None or np.abs((direct - chain) @ corners).max() >= REFINE_REACH * w:
+            return chain
+        return direct
 
     @staticmethod
     def _outside(aligned: np.ndarray) -> np.ndarray:
@@ -184,10 +205,9 @@ class MotionSaliency:
 
     def _aligned_diff(self, frame, other) -> np.ndarray:
         """|frame - other|, with ``other`` moved by the camera to ``frame``'s view."""
-        _, gray, camera = frame
-        _, ref, ref_camera = other
+        gray, ref = frame[1], other[1]
         h, w = gray.shape
-        to_frame = camera @ np.linalg.inv(ref_camera)
+        to_frame = self._to_frame(frame, other)
         aligned = cv2.warpAffine(ref, to_frame[:2].astype(np.float32), (w, h),
                                  flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                                  borderValue=-1)
@@ -214,8 +234,8 @@ class MotionSaliency:
         gray = cv2.GaussianBlur(gray, (0, 0), 1.0)
         camera = np.eye(3)
         if self.history:
-            _, prev_gray, prev_camera = self.history[-1]
-            camera = self._camera_step(prev_gray, gray) @ prev_camera
+            prev_index, prev_gray, prev_camera = self.history[-1]
+            camera = self._camera_step(prev_index, prev_gray, gray) @ prev_camera
         self.history.append((index, gray, camera))
         out = []
         # the oldest frame not yet reported whose "after" frame has now arrived
@@ -224,7 +244,7 @@ class MotionSaliency:
             out.append(self._report(self._next, len(self.history) - 1))
         waiting = self.history[self._next][0] if self._next < len(self.history) else index
         while self._next > 1 and self.history[1][0] <= waiting - self.lag:
-            self.history.popleft()  # no longer anyone's "before" frame
+            self._tracked.pop(self.history.popleft()[0], None)  # no longer anyone's "before"
             self._next -= 1
         return out
 
@@ -310,8 +330,9 @@ class ShotColours:
     def learn(self, stretched: np.ndarray, motion: np.ndarray) -> None:
         """Count one (stretched) frame's pixels: the moving ones as the subject's, the
         still ones at least 5 pixels from any motion as the background's."""
-        near = cv2.dilate((motion > MOVING).astype(np.uint8), np.ones((11, 11), np.uint8))
-        self.subject += colour_histogram(stretched, motion > SUBJECT_MOTION)
+        moving = motion > MOVING
+        near = cv2.dilate(moving.astype(np.uint8), np.ones((11, 11), np.uint8))
+        self.subject += colour_histogram(stretched, moving)
         self.background += colour_histogram(stretched, (motion < STILL) & (near == 0))
 
     def likelihood(self) -> np.ndarray | None:
