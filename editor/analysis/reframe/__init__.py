@@ -457,13 +457,15 @@ def plan(signals: Signals, shots: list[tuple[int, int]], crop: tuple[int, int], 
     reach = max(1, round(EXTENT_WINDOW_S * fps))
     context = max(2, round(CONTEXT_S * fps))
 
-    def camera(first: int, last: int, pins: dict, present: bool | None = None):
+    def camera(first: int, last: int, pins: dict, follow: bool | None = None):
         """The path over ``first..last`` (pinned at ``pins`` as at keyframes), its
-        camera mode and the subject blobs it followed."""
+        camera mode and the subject blobs it followed. ``follow``: whether there is a
+        subject to follow (None: whether one shows on enough of these frames)."""
         keys = {f - first: v for f, v in {**keyframes, **pins}.items() if first <= f <= last}
         chosen = _one_subject(boxes[first:last + 1], crop)
-        if not (present if present is not None else
-                (chosen[:, 0, 4] > 0).mean() >= MIN_PRESENCE):
+        if follow is None:
+            follow = (chosen[:, 0, 4] > 0).mean() >= MIN_PRESENCE
+        if not follow:
             chosen = np.zeros_like(chosen)  # something passing by, not a subject
         axes = []
         for axis, size, c in ((0, width, cw), (1, height, ch)):
@@ -481,21 +483,22 @@ def plan(signals: Signals, shots: list[tuple[int, int]], crop: tuple[int, int], 
     for k, (start, end, lo, hi) in enumerate(spans):
         shot, shot_mode, chosen = camera(start, end, {})
         path[start:end + 1] = shot
-        present = bool(chosen[:, 0, 4].any())
+        follow = bool(chosen[:, 0, 4].any())
         main = next((u for u in user_boxes if any(start <= f <= end for f in u)), {})
         shot_padded = not any(start <= f <= end for f in keyframes) and _needs_padding(
             chosen, main, start, crop, width, round(PAD_MIN_S * fps))
         modes.append((shot_mode, shot_padded))
-        # into the transitions on either side, from this shot's last (first) frames on,
-        # fading out towards the neighbour's camera (to the clip's ends: all the way)
+        # into the transitions on either side, from where this shot's camera is on its
+        # first (last) frame, fading out towards the neighbour's camera (to the clip's
+        # ends: all the way)
         if lo < start:
-            pins = {f: tuple(shot[f - start]) for f in range(start, min(end, start + 1) + 1)}
-            ext = camera(lo, min(end, start + context), pins, present)[0][:start - lo]
+            pins = {start: tuple(shot[0])}
+            ext = camera(lo, min(end, start + context), pins, follow)[0][:start - lo]
             fade = np.arange(1, start - lo + 1) / (start - lo + 1) if k else np.ones(start - lo)
             path[lo:start] += fade[:, None] * ext
         if hi > end:
-            pins = {f: tuple(shot[f - start]) for f in range(max(start, end - 1), end + 1)}
-            ext = camera(max(start, end - context), hi, pins, present)[0][-(hi - end):]
+            pins = {end: tuple(shot[-1])}
+            ext = camera(max(start, end - context), hi, pins, follow)[0][-(hi - end):]
             last = k == len(spans) - 1
             fade = np.ones(hi - end) if last else np.arange(hi - end, 0, -1) / (hi - end + 1)
             path[end + 1:hi + 1] += fade[:, None] * ext
