@@ -384,6 +384,8 @@ def extract_signals(path: str | Path, *, width: int, height: int, frame_count: i
             colours.learn(stretched, moving)
         table = colours.likelihood()
         for stretched, (i, image, moving, whip) in zip(shown, chunk):
+            if cancel is not None:
+                cancel.raise_if_cancelled()  # a chunk takes up to a second or so
             index.append(i)
             if whip:
                 rows.append(np.zeros((MAX_BLOBS, BLOB_FIELDS), np.float32))
