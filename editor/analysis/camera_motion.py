@@ -10,16 +10,18 @@ import numpy as np
 
 
 def tracking_points(gray: np.ndarray, *, corners: int, spacing: int, columns: int, rows: int,
-                    inset: tuple[float, float], mask: np.ndarray | None = None) -> np.ndarray:
+                    inset: tuple[float, float], mask: np.ndarray | None = None,
+                    quality: float = 0.01) -> np.ndarray:
     """Up to ``corners`` Shi-Tomasi corners of a uint8 ``gray`` frame (``spacing`` px apart,
-    where ``mask`` allows), then a regular ``columns`` × ``rows`` grid ``inset`` (x, y, as
+    where ``mask`` allows; ``quality``: the weakest corner kept, relative to the
+    strongest), then a regular ``columns`` × ``rows`` grid ``inset`` (x, y, as
     shares of the frame) from its edges: smooth backgrounds (sky, walls, bokeh) have few
     corners but still show the camera's motion. float32 ``[N, 1, 2]``."""
     h, w = gray.shape
     gx, gy = np.meshgrid(np.linspace(inset[0], 1 - inset[0], columns) * w,
                          np.linspace(inset[1], 1 - inset[1], rows) * h)
     grid = np.stack([gx.ravel(), gy.ravel()], 1).astype(np.float32)[:, None]
-    found = cv2.goodFeaturesToTrack(gray, corners, 0.01, spacing, mask=mask)
+    found = cv2.goodFeaturesToTrack(gray, corners, quality, spacing, mask=mask)
     return grid if found is None else np.concatenate([found.astype(np.float32), grid])
 
 

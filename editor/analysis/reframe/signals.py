@@ -61,7 +61,7 @@ MAX_MOVING_SHARE = 0.2  # more of the frame than this moving: the alignment fail
 WHIP = 0.06            # the camera moving more than this (of the width) a frame: a whip pan
 REFINE_REACH = 0.03    # a direct alignment this far (of the width, at a corner) off the chain: lost
 LAG_S = 0.2            # compare with the frame this long ago
-HALF_LIFE_S = 0.08     # where the subject was seen fades this fast (the camera's corners)
+HALF_LIFE_S = 0.3      # where the subject was seen fades this fast (kept off the camera's corners)
 W_COLOUR = 0.5         # a pixel of the subject's colours counts this much ...
 COLOUR_SURE = 0.9      # ... where its colour is at least this likely the subject's
 MOVING = 0.3           # motion from which a pixel moves (off the camera's points; the subject's colours)
@@ -168,8 +168,11 @@ class MotionSaliency:
         if index not in self._tracked:
             mask = 255 - cv2.dilate((self.seen > MOVING).astype(np.uint8) * 255,
                                     np.ones((15, 15), np.uint8))
-            self._tracked[index] = tracking_points(image, corners=60, spacing=6, columns=8,
-                                                   rows=5, inset=(0.06, 0.08), mask=mask)
+            # many corners, weak ones too: a flat picture with a few crisp outlines
+            # (a silhouette) has few strong ones, and they all lie on one edge
+            self._tracked[index] = tracking_points(image, corners=120, spacing=6, columns=8,
+                                                   rows=5, inset=(0.06, 0.08), mask=mask,
+                                                   quality=0.003)
         return self._tracked[index]
 
     def _camera_step(self, index: int, prev: np.ndarray, cur: np.ndarray) -> np.ndarray:
