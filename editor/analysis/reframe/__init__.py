@@ -427,6 +427,12 @@ def _spans(shots: list[tuple[int, int]], n: int) -> list[tuple[int, int, int, in
             for k, (s, e) in enumerate(inside)]
 
 
+def _handover(length: int) -> np.ndarray:
+    """The incoming camera's weight on each frame of a transition ``length`` frames long
+    (the outgoing camera's is the rest): rising linearly, neither 0 nor 1."""
+    return np.arange(1, length + 1) / (length + 1)
+
+
 def plan(signals: Signals, shots: list[tuple[int, int]], crop: tuple[int, int], *,
          fps: float, smoothness: float = 0.5, keyframes: dict[int, tuple[float, float]] | None = None,
          user_boxes: Sequence[dict[int, tuple]] = (), mode: str = "auto"
@@ -479,7 +485,7 @@ def plan(signals: Signals, shots: list[tuple[int, int]], crop: tuple[int, int], 
 
     path = np.zeros((n, 2))
     padded = np.zeros(n, bool)
-    modes = []
+    cameras = []  # (mode, padded) per span
     for k, (start, end, lo, hi) in enumerate(spans):
         shot, shot_mode, chosen = camera(start, end, {})
         path[start:end + 1] = shot
@@ -487,24 +493,24 @@ def plan(signals: Signals, shots: list[tuple[int, int]], crop: tuple[int, int], 
         main = next((u for u in user_boxes if any(start <= f <= end for f in u)), {})
         shot_padded = not any(start <= f <= end for f in keyframes) and _needs_padding(
             chosen, main, start, crop, width, round(PAD_MIN_S * fps))
-        modes.append((shot_mode, shot_padded))
+        cameras.append((shot_mode, shot_padded))
         # into the transitions on either side, from where this shot's camera is on its
         # first (last) frame, fading out towards the neighbour's camera (to the clip's
         # ends: all the way)
         if lo < start:
             pins = {start: tuple(shot[0])}
             ext = camera(lo, min(end, start + context), pins, follow)[0][:start - lo]
-            fade = np.arange(1, start - lo + 1) / (start - lo + 1) if k else np.ones(start - lo)
-            path[lo:start] += fade[:, None] * ext
+            weight = _handover(start - lo) if k else np.ones(start - lo)
+            path[lo:start] += weight[:, None] * ext
         if hi > end:
             pins = {end: tuple(shot[-1])}
             ext = camera(max(start, end - context), hi, pins, follow)[0][-(hi - end):]
             last = k == len(spans) - 1
-            fade = np.ones(hi - end) if last else np.arange(hi - end, 0, -1) / (hi - end + 1)
-            path[end + 1:hi + 1] += fade[:, None] * ext
+            weight = np.ones(hi - end) if last else 1.0 - _handover(hi - end)
+            path[end + 1:hi + 1] += weight[:, None] * ext
     xs, ys = np.round(path[:, 0]).astype(int), np.round(path[:, 1]).astype(int)
     plans = []
-    for k, ((start, end, lo, hi), (shot_mode, shot_padded)) in enumerate(zip(spans, modes)):
+    for k, ((start, end, lo, hi), (shot_mode, shot_padded)) in enumerate(zip(spans, cameras)):
         first = lo if k == 0 else start  # a plan owns its shot and the transition after it
         frames = np.arange(first, hi + 1)
         padded[first:hi + 1] = shot_padded
