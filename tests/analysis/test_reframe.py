@@ -16,7 +16,7 @@ import pytest
 
 import editor.analysis.matting as matting
 import editor.analysis.reframe.signals as reframe_signals
-from editor.analysis.reframe import (Signals, crop_size, output_size, parse_aspect,
+from editor.analysis.reframe import (HANDOVER_S, Signals, crop_size, output_size, parse_aspect,
                                      path_from_suggestions, plan, reframe, to_suggestions)
 from editor.analysis.reframe.path import plan_axis
 from editor.analysis.reframe.render import render
@@ -340,6 +340,20 @@ def test_across_a_real_dissolve_the_camera_glides_from_one_subject_to_the_next()
     assert np.all(xs[:40] == xs[0]) and np.all(xs[60:] == xs[60])
     steps = np.diff(xs[39:61])
     assert np.all(steps >= 0) and np.ptp(steps) <= 1  # one even glide
+
+
+def test_a_false_transition_keeps_the_camera_that_holds_its_subject():
+    n = 100
+    boxes = np.zeros((n, reframe_signals.MAX_BLOBS, reframe_signals.BLOB_FIELDS), np.float32)
+    # the shot engine took frames 40-69 for a transition, but the first shot (its
+    # subject on the left) goes on to a cut at frame 70, to a shot with nobody in it
+    boxes[:70, 0] = _blob(30, 80, 0.02)
+    signals = Signals(W, H, n, np.arange(n), boxes)
+    xs, _, _, _ = plan(signals, [(0, 39), (70, n - 1)], (102, 180), fps=FPS)
+    held = (xs <= 30) & (xs + 102 >= 80)
+    # the hand-over is at the cut, at most half of its shortest ramp before it (a glide
+    # over all 30 frames towards the empty shot's centred camera loses the subject)
+    assert held[:70 - round(HANDOVER_S * FPS / 2)].all() and abs(xs[70] - (W - 102) / 2) <= 1
 
 
 @pytest.mark.parametrize("x0, x1, corner", [(18, 100, 0), (W - 100, W - 18, W - 102)])

@@ -19,10 +19,10 @@ frame's subject becomes an interval the crop must cover with a margin (and, wher
 box is sure, the box itself at a much higher cost), and an L1-optimal path
 (:mod:`.path`) picks a stationary, panning or tracking camera; into a gradual
 transition each shot's camera goes on following its subject and hands over to the next
-shot's linearly (a wipe that was the subject's own motion keeps it). A shot whose subject is
-clearly wider than the crop on most of its frames is marked ``padded``: the renderer
-then shows the whole frame over a blurred (or coloured) background instead of cutting
-the subject in half. User keyframes pin the path on their frames; re-planning with
+shot's where the evidence of the two cameras says (a wipe that was the subject's own
+motion keeps it). A shot whose subject is clearly wider than the crop on most of its
+frames is marked ``padded``: the renderer then shows the whole frame over a blurred (or
+coloured) background instead of cutting the subject in half. User keyframes pin the path on their frames; re-planning with
 them does not decode again.
 """
 
@@ -63,6 +63,7 @@ LOPSIDED = 0.15        # ... nor one whose weighted centre is this far (of its w
 KNOT_S = 0.02          # the path is solved at knots this far apart (linear between)
 EXTENT_WINDOW_S = 0.6  # a subject's extent: the union of its boxes over ± this
 CONTEXT_S = 1.0        # of a shot's frames that show whom its camera follows into a transition
+HANDOVER_S = 0.2       # the shortest hand-over between two shots' cameras in a transition
 JUMP_COST = 4.0        # of following another blob, per crop width it is away
 ABSENT_REWARD = 0.3    # of a frame where the subject is not seen (a blob's: its share of the top)
 MIN_PRESENCE = 0.25    # a shot's subject shows on at least this share of its frames
@@ -427,10 +428,33 @@ def _spans(shots: list[tuple[int, int]], n: int) -> list[tuple[int, int, int, in
             for k, (s, e) in enumerate(inside)]
 
 
-def _handover(length: int) -> np.ndarray:
-    """The incoming camera's weight on each frame of a transition ``length`` frames long
-    (the outgoing camera's is the rest): rising linearly, neither 0 nor 1."""
-    return np.arange(1, length + 1) / (length + 1)
+def _holds(chosen: np.ndarray, path: np.ndarray, crop: tuple[int, int]) -> np.ndarray:
+    """Per frame, whether the crop at ``path`` holds the followed blob (the first of
+    ``chosen``) whole."""
+    box = chosen[:, 0]
+    return (box[:, 4] > 0) & (box[:, 0] >= path[:, 0]) & (box[:, 2] <= path[:, 0] + crop[0]) & \
+        (box[:, 1] >= path[:, 1]) & (box[:, 3] <= path[:, 1] + crop[1])
+
+
+def _handover(holds_out: np.ndarray, holds_in: np.ndarray, shortest: int = 1) -> np.ndarray:
+    """The incoming camera's weight on each frame of a transition (the outgoing
+    camera's is the rest), from whether each camera holds its subject there.
+
+    The hand-over is put where the fewest frames disagree: the outgoing camera before
+    it, the incoming one after it, each losing only frames where the other alone holds
+    its subject. Where several places are as good (a real dissolve: both or neither
+    hold theirs) it ramps linearly across all of them, at least ``shortest`` frames;
+    a "transition" that is one shot's own footage goes to that shot's camera."""
+    length = len(holds_in)
+    only_in, only_out = (holds_in & ~holds_out).astype(int), (holds_out & ~holds_in).astype(int)
+    # cost of switching before frame s: only_in frames before it, only_out frames after
+    cost = np.concatenate([[0], np.cumsum(only_in)]) + \
+        np.concatenate([np.cumsum(only_out[::-1])[::-1], [0]])
+    best = np.flatnonzero(cost == cost.min())
+    a, b = best[0], best[-1]
+    ramp = max(b - a + 1, shortest)
+    centre = (a + b) / 2 - 0.5
+    return np.clip((np.arange(length) - centre) / ramp + 0.5, 0.0, 1.0)
 
 
 def plan(signals: Signals, shots: list[tuple[int, int]], crop: tuple[int, int], *,
@@ -441,9 +465,9 @@ def plan(signals: Signals, shots: list[tuple[int, int]], crop: tuple[int, int], 
 
     ``shots`` are inclusive (start, end) frame ranges. Into the frames between shots
     (gradual transitions) each shot's camera goes on following its subject, and across
-    a transition the outgoing camera hands over to the incoming one linearly: a
-    "transition" that is not one (the shot engine took the subject's motion for a wipe)
-    or that ends later than found still keeps its subject. A :class:`ShotPlan` covers
+    a transition the outgoing camera hands over to the incoming one (:func:`_handover`):
+    a "transition" that is not one (the shot engine took the subject's motion for a
+    wipe) or that is longer than found still keeps its subject. A :class:`ShotPlan` covers
     its shot and the transition after it (the first one also the frames before it).
     ``keyframes`` map a frame to a user's (x, y) crop corner; ``user_boxes`` hold the
     tracked box of each clicked subject per frame, the main subject first.
@@ -485,6 +509,7 @@ def plan(signals: Signals, shots: list[tuple[int, int]], crop: tuple[int, int], 
 
     path = np.zeros((n, 2))
     padded = np.zeros(n, bool)
+    incoming, outgoing = {}, {}  # per transition's first frame: (path, holds its subject)
     cameras = []  # (mode, padded) per span
     for k, (start, end, lo, hi) in enumerate(spans):
         shot, shot_mode, chosen = camera(start, end, {})
@@ -499,15 +524,24 @@ def plan(signals: Signals, shots: list[tuple[int, int]], crop: tuple[int, int], 
         # ends: all the way)
         if lo < start:
             pins = {start: tuple(shot[0])}
-            ext = camera(lo, min(end, start + context), pins, follow)[0][:start - lo]
-            weight = _handover(start - lo) if k else np.ones(start - lo)
-            path[lo:start] += weight[:, None] * ext
+            ext, _, seen = camera(lo, min(end, start + context), pins, follow)
+            ext, seen = ext[:start - lo], seen[:start - lo]
+            if k:
+                incoming[lo] = (ext, _holds(seen, ext, crop))
+            else:
+                path[lo:start] = ext
         if hi > end:
             pins = {end: tuple(shot[-1])}
-            ext = camera(max(start, end - context), hi, pins, follow)[0][-(hi - end):]
-            last = k == len(spans) - 1
-            weight = np.ones(hi - end) if last else 1.0 - _handover(hi - end)
-            path[end + 1:hi + 1] += weight[:, None] * ext
+            ext, _, seen = camera(max(start, end - context), hi, pins, follow)
+            ext, seen = ext[-(hi - end):], seen[-(hi - end):]
+            if k == len(spans) - 1:
+                path[end + 1:hi + 1] = ext
+            else:
+                outgoing[end + 1] = (ext, _holds(seen, ext, crop))
+    for first, (ext_in, holds_in) in incoming.items():
+        ext_out, holds_out = outgoing[first]
+        weight = _handover(holds_out, holds_in, max(1, round(HANDOVER_S * fps)))
+        path[first:first + len(weight)] = (1 - weight[:, None]) * ext_out + weight[:, None] * ext_in
     xs, ys = np.round(path[:, 0]).astype(int), np.round(path[:, 1]).astype(int)
     plans = []
     for k, ((start, end, lo, hi), (shot_mode, shot_padded)) in enumerate(zip(spans, cameras)):
