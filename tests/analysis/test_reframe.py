@@ -351,9 +351,9 @@ def test_a_false_transition_keeps_the_camera_that_holds_its_subject():
     signals = Signals(W, H, n, np.arange(n), boxes)
     xs, _, _, _ = plan(signals, [(0, 39), (70, n - 1)], (102, 180), fps=FPS)
     held = (xs <= 30) & (xs + 102 >= 80)
-    # the hand-over is at the cut, at most half of its shortest ramp before it (a glide
-    # over all 30 frames towards the empty shot's centred camera loses the subject)
-    assert held[:70 - round(HANDOVER_S * FPS / 2)].all() and abs(xs[70] - (W - 102) / 2) <= 1
+    # the hand-over is at the cut, its shortest ramp ending there (a glide over all 30
+    # frames towards the empty shot's centred camera loses the subject)
+    assert held[:70 - round(HANDOVER_S * FPS)].all() and abs(xs[70] - (W - 102) / 2) <= 1
 
 
 @pytest.mark.parametrize("x0, x1, corner", [(18, 100, 0), (W - 100, W - 18, W - 102)])

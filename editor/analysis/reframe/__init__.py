@@ -438,22 +438,28 @@ def _holds(chosen: np.ndarray, path: np.ndarray, crop: tuple[int, int]) -> np.nd
 
 def _handover(holds_out: np.ndarray, holds_in: np.ndarray, shortest: int = 1) -> np.ndarray:
     """The incoming camera's weight on each frame of a transition (the outgoing
-    camera's is the rest), from whether each camera holds its subject there.
+    camera's is the rest), from whether each camera holds its subject there, on from
+    its own shot without a break (a subject seen again further on may be anything).
 
     The hand-over is put where the fewest frames disagree: the outgoing camera before
     it, the incoming one after it, each losing only frames where the other alone holds
     its subject. Where several places are as good (a real dissolve: both or neither
-    hold theirs) it ramps linearly across all of them, at least ``shortest`` frames;
-    a "transition" that is one shot's own footage goes to that shot's camera."""
+    hold theirs) it ramps linearly across all of them, at least ``shortest`` frames,
+    from the frame before the transition to the one after it at most; a "transition"
+    that is one shot's own footage goes to that shot's camera."""
     length = len(holds_in)
+    # a camera's evidence: the frames on which it holds its subject on from its own shot
+    holds_out = np.logical_and.accumulate(holds_out)
+    holds_in = np.logical_and.accumulate(holds_in[::-1])[::-1]
     only_in, only_out = (holds_in & ~holds_out).astype(int), (holds_out & ~holds_in).astype(int)
     # cost of switching before frame s: only_in frames before it, only_out frames after
     cost = np.concatenate([[0], np.cumsum(only_in)]) + \
         np.concatenate([np.cumsum(only_out[::-1])[::-1], [0]])
     best = np.flatnonzero(cost == cost.min())
     a, b = best[0], best[-1]
-    ramp = max(b - a + 1, shortest)
-    centre = (a + b) / 2 - 0.5
+    ramp = min(max(b - a + 1, shortest), length + 1)
+    # no jump onto either shot's own path
+    centre = np.clip((a + b) / 2 - 0.5, ramp / 2 - 1, length - ramp / 2)
     return np.clip((np.arange(length) - centre) / ramp + 0.5, 0.0, 1.0)
 
 
