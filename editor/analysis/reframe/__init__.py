@@ -22,8 +22,8 @@ transition each shot's camera goes on following its subject and hands over to th
 shot's where the evidence of the two cameras says (a wipe that was the subject's own
 motion keeps it). A shot whose subject is clearly wider than the crop on most of its
 frames is marked ``padded``: the renderer then shows the whole frame over a blurred (or
-coloured) background instead of cutting the subject in half. User keyframes pin the path on their frames; re-planning with
-them does not decode again.
+coloured) background instead of cutting the subject in half. User keyframes pin the
+path on their frames; re-planning with them does not decode again.
 """
 
 from __future__ import annotations
@@ -473,8 +473,9 @@ def plan(signals: Signals, shots: list[tuple[int, int]], crop: tuple[int, int], 
     (gradual transitions) each shot's camera goes on following its subject, and across
     a transition the outgoing camera hands over to the incoming one (:func:`_handover`):
     a "transition" that is not one (the shot engine took the subject's motion for a
-    wipe) or that is longer than found still keeps its subject. A :class:`ShotPlan` covers
-    its shot and the transition after it (the first one also the frames before it).
+    wipe) or that is longer than found still keeps its subject. A :class:`ShotPlan`
+    covers its shot and the transition after it (the first one also the frames before
+    it).
     ``keyframes`` map a frame to a user's (x, y) crop corner; ``user_boxes`` hold the
     tracked box of each clicked subject per frame, the main subject first.
     """
@@ -526,24 +527,24 @@ def plan(signals: Signals, shots: list[tuple[int, int]], crop: tuple[int, int], 
             chosen, main, start, crop, width, round(PAD_MIN_S * fps))
         cameras.append((shot_mode, shot_padded))
         # into the transitions on either side, from where this shot's camera is on its
-        # first (last) frame, fading out towards the neighbour's camera (to the clip's
-        # ends: all the way)
+        # first (last) frame: to the clip's ends all the way, between two shots handed
+        # over below
         if lo < start:
             pins = {start: tuple(shot[0])}
-            ext, _, seen = camera(lo, min(end, start + context), pins, follow)
-            ext, seen = ext[:start - lo], seen[:start - lo]
+            ext, _, followed = camera(lo, min(end, start + context), pins, follow)
+            ext, followed = ext[:start - lo], followed[:start - lo]
             if k:
-                incoming[lo] = (ext, _holds(seen, ext, crop))
+                incoming[lo] = (ext, _holds(followed, ext, crop))
             else:
                 path[lo:start] = ext
         if hi > end:
             pins = {end: tuple(shot[-1])}
-            ext, _, seen = camera(max(start, end - context), hi, pins, follow)
-            ext, seen = ext[-(hi - end):], seen[-(hi - end):]
+            ext, _, followed = camera(max(start, end - context), hi, pins, follow)
+            ext, followed = ext[-(hi - end):], followed[-(hi - end):]
             if k == len(spans) - 1:
                 path[end + 1:hi + 1] = ext
             else:
-                outgoing[end + 1] = (ext, _holds(seen, ext, crop))
+                outgoing[end + 1] = (ext, _holds(followed, ext, crop))
     for first, (ext_in, holds_in) in incoming.items():
         ext_out, holds_out = outgoing[first]
         weight = _handover(holds_out, holds_in, max(1, round(HANDOVER_S * fps)))
