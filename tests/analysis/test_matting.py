@@ -34,6 +34,7 @@ from editor.analysis.matting.render import make_writer, read_alpha
 from editor.core.errors import Cancelled, CutwiseError
 from editor.core.model import LANE_MATTING
 from editor.core.progress import CancelToken
+from editor.media.decode import iter_frames
 
 W, H, FPS = 192, 108, 25
 
@@ -341,6 +342,11 @@ def test_prores_4444_carries_alpha(short_session, tmp_path):
     assert frames[0].format.name.startswith("yuva444p")  # 4444 with an alpha plane
     rgba = frames[4].to_ndarray(format="rgba")
     assert mask_iou(rgba[:, :, 3] >= 128, truth[4]) > 0.8
+    # visually lossless colour, and the alpha as rendered (ProRes codes alpha losslessly)
+    source = next(f.image for f in iter_frames(session.path) if f.index == 4)
+    error = rgba[:, :, :3].astype(float) - source
+    assert 10 * np.log10(255 ** 2 / max(np.mean(error ** 2), 1e-9)) > 45
+    assert np.abs(rgba[:, :, 3].astype(int) - read_alpha(session, 4)).max() <= 1
     (tmp_path / "plain").write_bytes(b"")
     assert out.stat().st_mode & 0o777 == (tmp_path / "plain").stat().st_mode & 0o777
 

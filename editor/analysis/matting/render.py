@@ -29,6 +29,8 @@ from editor.core.progress import CancelToken, ProgressCallback, no_progress
 
 FORMATS = ("png", "prores", "webm", "matte")
 SUFFIX = {"prores": ".mov", "webm": ".webm", "matte": ".mp4"}
+PRORES_QUANTISER = 2  # prores_ks -qscale (1 best ... 32)
+_QP2LAMBDA = 118      # FFmpeg's FF_QP2LAMBDA: global_quality is in these units
 
 
 class _Writer:
@@ -77,8 +79,11 @@ class VideoWriter(_Writer):
         try:
             self.container = av.open(str(self.tmp), "w", format=_container_format(self.out, kind))
             if kind == "prores":
-                codec, pix, options = "prores_ks", "yuva444p10le", {"profile": "4444",
-                                                                   "vendor": "apl0"}
+                # a fixed quantiser: ~5x faster than prores_ks's search for each slice's,
+                # still visually lossless (~54 dB on a noisy 1080p frame); alpha lossless
+                codec, pix, options = "prores_ks", "yuva444p10le", {
+                    "profile": "4444", "vendor": "apl0", "flags": "qscale",
+                    "global_quality": str(PRORES_QUANTISER * _QP2LAMBDA)}
                 self.source_format = "rgba"
             elif kind == "webm":
                 codec, pix, options = "libvpx-vp9", "yuva420p", {"crf": "18", "b": "0",
