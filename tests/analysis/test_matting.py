@@ -361,13 +361,17 @@ def test_webm_vp9_carries_alpha(short_session, tmp_path):
     assert mask_iou(alpha >= 128, truth[4]) > 0.75
 
 
-def test_grayscale_matte_video(short_session, tmp_path):
+@pytest.mark.parametrize("suffix, tolerance", [(".mp4", 4), (".mov", 2), (".mkv", 0)])
+def test_grayscale_matte_video(short_session, tmp_path, suffix, tolerance):
+    # H.264, ProRes 422 HQ and lossless FFV1: the alpha as rendered, within the codec's error
     session, truth = short_session
-    out = tmp_path / "matte.mp4"
+    out = tmp_path / f"matte{suffix}"
     render(session, [make_writer("matte", out, Fraction(25), (W, H))])
     _, frames = _decode(out)
     gray = frames[4].to_ndarray(format="gray")
     assert len(frames) == 8 and mask_iou(gray >= 128, truth[4]) > 0.8
+    error = np.abs(gray.astype(int) - read_alpha(session, 4))
+    assert np.percentile(error, 99) <= tolerance
 
 
 def test_cancelled_export_leaves_nothing(short_session, tmp_path):
