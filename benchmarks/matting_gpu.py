@@ -26,6 +26,7 @@ Without a GPU, ``--device cpu`` measures the same path on the CPU (use few frame
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -167,7 +168,7 @@ def main() -> int:
     parser.add_argument("--compile", nargs="+", choices=("off", "on"), default=["off"],
                         help="torch.compile the encoder: off, on or both")
     parser.add_argument("--size", default="1920x1080")
-    parser.add_argument("--masks", choices=("figure", "sam"), default="figure",
+    parser.add_argument("--masks", nargs="+", choices=("figure", "sam"), default=["figure"],
                         help="figure: SAM runs in full, its masks replaced by the figure's "
                         "(as trained weights give); sam: random weights' own speckle")
     parser.add_argument("--out", default=None, help="write OUT.json and OUT.md")
@@ -189,21 +190,20 @@ def main() -> int:
         for name in args.models:
             for compiled in args.compile:
                 model = build_sam(name, device)  # a fresh one: compiling changes the model
-                for dtype in args.dtypes:
-                    for batch in args.batches:
-                        for n in sorted(clips):
-                            path, point = clips[n]
-                            try:
-                                row = run_config(path, size, point, n, model, device, batch,
-                                                 dtype, compiled == "on", args.masks)
-                            except Exception as exc:  # e.g. out of memory: record it, go on
-                                row = {"frames": n, "error": f"{type(exc).__name__}: {exc}"}
-                            row.update(model=name, dtype=dtype, batch=batch, device=device,
-                                       compile=compiled, masks=args.masks)
-                            report["rows"].append(row)
-                            print(json.dumps(row), flush=True)
-                            if args.out:  # after every row: a run stopped early keeps its rows
-                                write_report(report, Path(args.out))
+                for dtype, batch, masks, n in itertools.product(args.dtypes, args.batches,
+                                                                args.masks, sorted(clips)):
+                    path, point = clips[n]
+                    try:
+                        row = run_config(path, size, point, n, model, device, batch, dtype,
+                                         compiled == "on", masks)
+                    except Exception as exc:  # e.g. out of memory: record it, go on
+                        row = {"frames": n, "error": f"{type(exc).__name__}: {exc}"}
+                    row.update(model=name, dtype=dtype, batch=batch, device=device,
+                               compile=compiled, masks=masks)
+                    report["rows"].append(row)
+                    print(json.dumps(row), flush=True)
+                    if args.out:  # after every row: a run stopped early keeps its rows
+                        write_report(report, Path(args.out))
                 del model
                 if device == "cuda":
                     torch.cuda.empty_cache()
