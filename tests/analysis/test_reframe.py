@@ -315,6 +315,21 @@ def test_a_moving_subject_that_merges_with_a_neighbour_stays_in_a_tight_crop():
     assert np.all(xs <= left) and np.all(xs + 102 >= left + 90)
 
 
+def test_a_blob_a_little_too_wide_for_the_crop_keeps_the_subject_whole():
+    n = 100
+    boxes = np.zeros((n, reframe_signals.MAX_BLOBS, reframe_signals.BLOB_FIELDS), np.float32)
+    left = 60 + 1.2 * np.arange(n)  # a subject 90 px wide in a 102 px crop, walking right
+    for i in range(n):
+        boxes[i, 0] = _blob(left[i], left[i] + 90, 0.02)
+    # for 15 frames a neighbour's arm joins its blob on the left: 115 px, too wide to hold,
+    # only a little wider than the subject: centred, the crop would cut both sides
+    for i in range(40, 55):
+        boxes[i, 0] = _blob(left[i] - 25, left[i] + 90, 0.02)
+    signals = Signals(W, H, n, np.arange(n), boxes)
+    xs, _, _, _ = plan(signals, [(0, n - 1)], (102, 180), fps=FPS)
+    assert np.all(xs <= left) and np.all(xs + 102 >= left + 90)
+
+
 def test_the_camera_follows_its_subject_through_a_transition():
     n = 100
     boxes = np.zeros((n, reframe_signals.MAX_BLOBS, reframe_signals.BLOB_FIELDS), np.float32)

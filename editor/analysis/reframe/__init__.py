@@ -70,6 +70,7 @@ MIN_PRESENCE = 0.25    # a shot's subject shows on at least this share of its fr
 FIRM_CONF = 1.0        # confidence from which a box is sure enough to be kept at any cost
 FIRM_JUMP = 0.5        # of the crop: a box this far from its neighbours (per frame) is unsure
 WIDE = 1.5             # an extent this much wider than the subject's usual one took in more
+FIT_WIDE = 1.15        # ... and this much, where it is wider than the crop
 EDGE = 0.2             # of the crop: a subject this near the picture's edge touches it
 MIN_SCORE = 0.01       # blob mass (share of the frame) that counts as fully confident
 
@@ -301,7 +302,7 @@ def _target_intervals(boxes: np.ndarray, user: list[dict[int, tuple]], start: in
                     e0, e1 = min(e0, m0), max(e1, m1)
         a0[i], a1[i], conf[i] = e0, e1, groups[0][0][1]
     seen = ~np.isnan(a0)
-    wide = _rein_wide(a0, a1, seen, 2 * reach)
+    wide = _rein_wide(a0, a1, seen, 2 * reach, crop)
     # a subject this near the picture's edge may go on past what was seen of it: keep
     # the crop against that edge where it still holds all of the subject
     a0[seen & (a0 < EDGE * crop) & (a1 <= crop)] = 0.0
@@ -367,11 +368,14 @@ def _overlaps(blobs: np.ndarray, box: tuple) -> np.ndarray:
         (np.minimum(blobs[:, 3], box[3]) > np.maximum(blobs[:, 1], box[1]))
 
 
-def _rein_wide(a0: np.ndarray, a1: np.ndarray, seen: np.ndarray, reach: int) -> np.ndarray:
+def _rein_wide(a0: np.ndarray, a1: np.ndarray, seen: np.ndarray, reach: int,
+               crop: float) -> np.ndarray:
     """Narrow, in place, the extents that are much wider than the subject's usual width
     around them (a blob that took in a neighbour touching the subject, or the trail of
-    a fast move) to that usual width, keeping the edge that is where the subject's
-    edge is on the frames around it. Returns which frames were narrowed."""
+    a fast move), or wider than the ``crop`` and than that width, to that usual width,
+    keeping the edge that is where the subject's edge is on the frames around it (an
+    extent the crop cannot hold would be centred, cutting the subject's side as much as
+    the rest). Returns which frames were narrowed."""
     width = np.where(seen, a1 - a0, np.nan)
     if not seen.any():
         return seen.copy()
@@ -380,7 +384,7 @@ def _rein_wide(a0: np.ndarray, a1: np.ndarray, seen: np.ndarray, reach: int) -> 
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows: unseen frames
         usual = np.nanpercentile(around, 40, axis=1)
-    wide = seen & (width > WIDE * usual)
+    wide = seen & (width > np.where(width > crop, FIT_WIDE, WIDE) * usual)
     good = np.flatnonzero(seen & ~wide)
     if not wide.any() or not len(good):
         return wide
