@@ -277,8 +277,9 @@ def _target_intervals(boxes: np.ndarray, user: list[dict[int, tuple]], start: in
     ``±reach`` frames where that union fits the crop: limbs swing out and back, and a
     frame's blob rarely shows all of the subject at once.
     An extent much wider than the subject's usual width (it took in a neighbour, or the
-    trail of a fast move) is narrowed to that width (:func:`_rein_wide`), and one near
-    the picture's edge is taken to the edge. The box alone is sure (``firm`` > 0) when
+    trail of a fast move), or too wide for the crop and a little wider than usual, is
+    narrowed to that width (:func:`_rein_wide`), and one near the picture's edge is taken
+    to the edge. The box alone is sure (``firm`` > 0) when
     it is confident, no wider than usual and where its neighbours say it is (a one-frame
     jump is a detection error; a subject moving fast moves on every frame).
     """
