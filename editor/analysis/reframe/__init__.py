@@ -279,9 +279,9 @@ def _target_intervals(boxes: np.ndarray, user: list[dict[int, tuple]], start: in
     An extent much wider than the subject's usual width (it took in a neighbour, or the
     trail of a fast move), or too wide for the crop and a little wider than usual, is
     narrowed to that width (:func:`_rein_wide`), and one near the picture's edge is taken
-    to the edge. The box alone is sure (``firm`` > 0) when
-    it is confident, no wider than usual and where its neighbours say it is (a one-frame
-    jump is a detection error; a subject moving fast moves on every frame).
+    to the edge. The box alone is sure (``firm`` > 0) when it is confident, no wider than
+    usual and where its neighbours say it is (a one-frame jump is a detection error; a
+    subject moving fast moves on every frame).
     """
     n = len(boxes)
     a0, a1 = np.full(n, np.nan), np.full(n, np.nan)
@@ -373,10 +373,10 @@ def _rein_wide(a0: np.ndarray, a1: np.ndarray, seen: np.ndarray, reach: int,
                crop: float) -> np.ndarray:
     """Narrow, in place, the extents that are much wider than the subject's usual width
     around them (a blob that took in a neighbour touching the subject, or the trail of
-    a fast move), or wider than the ``crop`` and than that width, to that usual width,
-    keeping the edge that is where the subject's edge is on the frames around it (an
-    extent the crop cannot hold would be centred, cutting the subject's side as much as
-    the rest). Returns which frames were narrowed."""
+    a fast move), or wider than the ``crop`` and a little wider than that width
+    (:data:`FIT_WIDE`; centred, an extent the crop cannot hold cuts the subject's side
+    as much as the rest), to that usual width, keeping the edge that is where the
+    subject's edge is on the frames around it. Returns which frames were narrowed."""
     width = np.where(seen, a1 - a0, np.nan)
     if not seen.any():
         return seen.copy()
