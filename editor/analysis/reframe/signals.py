@@ -51,9 +51,6 @@ from editor.media.decode import iter_frames
 
 ANALYSIS_WIDTH = 256
 MAX_BLOBS = 4
-SPLIT_VALLEY = 0.35    # a region's column mass this low between two peaks ...
-SPLIT_SHARE = 0.2      # ... with this share of its mass on each side ...
-SPLIT_TALL = 0.5       # ... each side this much of its height: two figures
 BLOB_FIELDS = 7        # x0, y0, x1, y1, score, cx, cy
 W_MOTION, W_VISUAL = 0.75, 0.25
 THRESHOLD = 0.3        # a fused value above this is "subject"
@@ -286,8 +283,7 @@ class MotionSaliency:
 
 def blobs(fused: np.ndarray, scale: float) -> np.ndarray:
     """The strongest connected regions of a fused map as ``[MAX_BLOBS, BLOB_FIELDS]``
-    source boxes with their weighted centres; a region that holds two figures side by
-    side (:func:`_figure_split`) counts as two."""
+    source boxes with their weighted centres."""
     out = np.zeros((MAX_BLOBS, BLOB_FIELDS), np.float32)
     mask = (fused > THRESHOLD).astype(np.uint8)
     h, w = mask.shape
@@ -295,58 +291,20 @@ def blobs(fused: np.ndarray, scale: float) -> np.ndarray:
     mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(
         cv2.MORPH_ELLIPSE, (k, 2 * k + 1)))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    regions = []  # (mass, left, top, the region's pixels and fused values in its box)
-    for i in range(1, count):
-        if stats[i, cv2.CC_STAT_AREA] < h * w / 2000:
-            continue
+    if count <= 1:
+        return out
+    mass = np.bincount(labels.ravel(), weights=fused.ravel(), minlength=count)
+    order = [i for i in np.argsort(-mass) if i != 0 and stats[i, cv2.CC_STAT_AREA] >= h * w / 2000]
+    for slot, i in enumerate(order[:MAX_BLOBS]):
         x, y, bw, bh = (stats[i, c] for c in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP,
                                               cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT))
-        inside = labels[y:y + bh, x:x + bw] == i
-        weight = np.where(inside, fused[y:y + bh, x:x + bw], 0)
-        cut = _figure_split(inside, weight)
-        for c0, c1 in ((0, bw),) if cut is None else ((0, cut), (cut, bw)):
-            regions.append((float(weight[:, c0:c1].sum()), x + c0, y,
-                            inside[:, c0:c1], weight[:, c0:c1]))
-    regions.sort(key=lambda r: -r[0])
-    for slot, (total, x, y, inside, weight) in enumerate(regions[:MAX_BLOBS]):
-        rows = np.flatnonzero(inside.any(axis=1))
-        cols = np.flatnonzero(inside.any(axis=0))
-        weight = weight[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]  # a part's own box
-        x, y = x + cols[0], y + rows[0]
-        bh, bw = weight.shape
-        total = max(total, 1e-9)
+        weight = np.where(labels[y:y + bh, x:x + bw] == i, fused[y:y + bh, x:x + bw], 0)
+        total = max(float(weight.sum()), 1e-9)
         centre = ((float(weight.sum(axis=0) @ np.arange(bw)) / total + x + 0.5) * scale,
                   (float(weight.sum(axis=1) @ np.arange(bh)) / total + y + 0.5) * scale)
         out[slot] = (x * scale, y * scale, (x + bw) * scale, (y + bh) * scale,
-                     total / (h * w), *centre)
+                     mass[i] / (h * w), *centre)
     return out
-
-
-def _figure_split(inside: np.ndarray, weight: np.ndarray) -> int | None:
-    """The column between two figures that one region joined (two dancers side by side,
-    an arm touching), or None. The region's mass per column has a valley there, under
-    :data:`SPLIT_VALLEY` of the lower peak beside it, with at least :data:`SPLIT_SHARE`
-    of the mass on each side, and each side stands at least :data:`SPLIT_TALL` of the
-    region's height: an outstretched arm or a raised leg is not a figure."""
-    height, width = weight.shape
-    profile = np.convolve(weight.sum(axis=0), np.ones(3) / 3, mode="same")
-    total = profile.sum()
-    cuts = np.arange(2, width - 2)  # a cut at c: columns [0, c) and [c, width)
-    if not len(cuts):
-        return None
-    before = np.cumsum(profile)[cuts - 1]
-    peak_left = np.maximum.accumulate(profile)[cuts - 1]
-    peak_right = np.maximum.accumulate(profile[::-1])[::-1][cuts]
-    depth = profile[cuts] / np.maximum(np.minimum(peak_left, peak_right), 1e-9)
-    depth[np.minimum(before, total - before) < SPLIT_SHARE * total] = np.inf
-    if not depth.min() < SPLIT_VALLEY:
-        return None
-    cut = int(cuts[np.argmin(depth)])
-    for side in (inside[:, :cut], inside[:, cut:]):
-        rows = np.flatnonzero(side.any(axis=1))
-        if rows[-1] - rows[0] + 1 < SPLIT_TALL * height:
-            return None
-    return cut
 
 
 class ShotColours:
