@@ -28,9 +28,11 @@ The signals, fused with weights:
   GrabCut fallback; see :func:`track_subject`); it outranks everything else: only the
   blobs on its box still count (they bring back limbs its mask lost).
 
-Faces and people: OpenCV 5 (headless) has neither Haar cascades nor the HOG people
-detector, ``FaceDetectorYN``/``TrackerNano`` need model files that no installed package
-ships, and run-time downloads are not allowed; so no face/person detector runs here.
+Faces and people: opencv-python 5 (headless) has neither Haar cascades nor the HOG
+people detector, ``FaceDetectorYN``/``TrackerNano`` need model files that no installed
+package ships, and run-time downloads are not allowed; so no face/person detector runs
+here (opencv-contrib-python has the cascades, but it would replace opencv-python's
+``cv2``). On real footage this is the gap: a person standing still gives no blob.
 """
 
 from __future__ import annotations
