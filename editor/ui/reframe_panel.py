@@ -41,6 +41,9 @@ def _render_job(source: str, out: str, path, background: str, *, progress, cance
                       progress=progress, cancel=cancel))
 
 
+AUTOMATIC = "Subject: automatic (follows what moves)"
+
+
 class ReframePanel(EnginePanel):
     """The generic engine panel plus subject picking, the crop overlay and rendering."""
 
@@ -61,7 +64,9 @@ class ReframePanel(EnginePanel):
                                     "through that shot (tracked by the matting engine: SAM "
                                     "on a GPU if installed, else GrabCut, about ten frames a "
                                     "second). "
-                                    "Pick again for another shot, or where it was lost")
+                                    "Pick again for another shot, or where it was lost. "
+                                    "Without a pick the camera follows what moves, so pick "
+                                    "people who stand still")
         self.subject_rank = QComboBox()
         self.subject_rank.addItems(["main subject"] + [f"subject {n}" for n in range(2, 5)])
         self.subject_rank.setToolTip("Which subject the next pick is on: the main one is always "
@@ -70,7 +75,7 @@ class ReframePanel(EnginePanel):
         self.clear_button = QPushButton("Clear")
         self.clear_button.setToolTip("Forget the subject clicks and the keyframes you dragged")
         self.clear_button.clicked.connect(self.clear_edits)
-        self.subject_label = QLabel("Subject: automatic")
+        self.subject_label = QLabel(AUTOMATIC)
         self.show_crop = QCheckBox("Show crop in player")
         self.show_crop.setChecked(True)
         self.show_crop.toggled.connect(lambda *_: self._update_video())
@@ -158,7 +163,7 @@ class ReframePanel(EnginePanel):
         keys = len(self._keys.get(self.selected_asset_id(), {}))
         ranks = sorted({c[3] for c in clicks})
         if not clicks:
-            text = "Subject: automatic"
+            text = AUTOMATIC
         elif len(clicks) == 1 and ranks == [1]:
             text = f"Subject: ({clicks[0][0]:.0f}, {clicks[0][1]:.0f}) on frame {clicks[0][2]}"
         elif ranks == [1]:
