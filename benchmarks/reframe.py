@@ -189,6 +189,21 @@ def second_dancer_clicks(truth: dict) -> list[tuple[float, float, int, int]]:
     return clicks
 
 
+def automatic_cameras(video: Path, aspect: str, cache: AnalysisCache) -> tuple:
+    """(result, {camera: (xs, ys)}, seconds): Cutwise's camera, timed (``cache`` empty:
+    nothing cached before), and the centre and naive ones with its crop and detections."""
+    t0 = time.perf_counter()
+    result = reframe(video, aspect=aspect, cache=cache)
+    took = time.perf_counter() - t0
+    signals = Signals.from_arrays(next(iter(_signal_arrays(cache))))
+    (w, h), crop = result.source, result.crop
+    paths = {"cutwise": (result.xs, result.ys),
+             "centre": (np.full(result.frame_count, (w - crop[0]) // 2),
+                        np.full(result.frame_count, (h - crop[1]) // 2)),
+             "naive": naive_path(signals.per_frame(), w, h, crop)}
+    return result, paths, took
+
+
 def run_corpus(folder: Path, aspect: str, limit: int | None, names: set[str] | None,
                on_clip=lambda corpus: None, truth_boxes: bool = False,
                click: bool = False) -> dict:
@@ -209,17 +224,9 @@ def run_corpus(folder: Path, aspect: str, limit: int | None, names: set[str] | N
         video = folder / clip["video"]
         with tempfile.TemporaryDirectory() as tmp:
             cache = AnalysisCache(tmp)
-            t0 = time.perf_counter()
-            result = reframe(video, aspect=aspect, cache=cache)
-            took = time.perf_counter() - t0
-            arrays = next(iter(_signal_arrays(cache)))
-            signals = Signals.from_arrays(arrays)
+            result, paths, took = automatic_cameras(video, aspect, cache)
             crop = result.crop
             w, h = result.source
-            paths = {"cutwise": (result.xs, result.ys),
-                     "centre": (np.full(result.frame_count, (w - crop[0]) // 2),
-                                np.full(result.frame_count, (h - crop[1]) // 2)),
-                     "naive": naive_path(signals.per_frame(), w, h, crop)}
             if click:
                 *paths["cutwise_click"], n, t = click_path(video, truth, aspect, cache)
                 tracked, tracking = tracked + n, tracking + t
@@ -289,20 +296,17 @@ def real_heads(labels: Path, aspect: str) -> dict:
     the head of the person the shot is about (``labels``: ``benchmarks/labels``); the
     ``cutwise_click`` camera has one click on that person per shot (GrabCut tracking)."""
     data = json.loads(labels.read_text())
+    video = ROOT / data["video"]
     with tempfile.TemporaryDirectory() as tmp:
         cache = AnalysisCache(tmp)
-        result = reframe(ROOT / data["video"], aspect=aspect, cache=cache)
-        signals = Signals.from_arrays(next(iter(_signal_arrays(cache))))
-    w, h = result.source
+        result, paths, _ = automatic_cameras(video, aspect, cache)
+        clicked = reframe(video, aspect=aspect, cache=cache, subject_backend="grabcut",
+                          subjects=[tuple(c) for c in data["clicks"]])
+    paths["cutwise_click"] = (clicked.xs, clicked.ys)
     cw = result.crop[0]
-    clicked = reframe(ROOT / data["video"], aspect=aspect, subject_backend="grabcut",
-                      subjects=[tuple(c) for c in data["clicks"]])
-    paths = {"cutwise": result.xs, "cutwise_click": clicked.xs,
-             "naive": naive_path(signals.per_frame(), w, h, result.crop)[0],
-             "centre": np.full(result.frame_count, (w - cw) // 2)}
     heads = {int(f): box for f, box in data["heads"].items()}
     row = {"video": data["video"], "labelled": len(heads), "crop": cw}
-    for cam, xs in paths.items():
+    for cam, (xs, _) in paths.items():
         row[cam] = int(sum(xs[f] <= x0 and x1 <= xs[f] + cw for f, (x0, x1) in heads.items()))
     return row
 
