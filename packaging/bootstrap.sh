@@ -40,6 +40,11 @@ fi
 if [ ! -f $STAMP ] || [ pyproject.toml -nt $STAMP ] || [ constraints.txt -nt $STAMP ]; then
     echo "Installing Cutwise and its dependencies into $VENV (torch is large: a few minutes the first time)"
     $VENV/bin/python -m pip install -q --upgrade pip
+    # opencv-contrib-python-headless replaced opencv-python-headless: both own the cv2
+    # folder, so an older .venv loses both before the contrib one goes in alone
+    if $VENV/bin/python -m pip show -q opencv-python-headless 2>/dev/null; then
+        $VENV/bin/python -m pip uninstall -y -q opencv-python-headless opencv-contrib-python-headless
+    fi
     # constraints.txt pins the torch/torchvision pair that imports together on these machines.
     $VENV/bin/python -m pip install -q -c constraints.txt -e '.[dev]'
     touch $STAMP

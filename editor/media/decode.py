@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import av
 import av.error
@@ -37,13 +37,15 @@ class Frame:
     ``index`` counts frames in presentation order from the start of the file (also when
     decoding started at ``start_s`` or damaged frames were skipped); ``pts`` is exact
     seconds from the stream's start; ``image`` is uint8 HxW (gray) or HxWx3 (RGB);
-    ``keyframe`` is true for a frame decoding can start from (where a seek lands).
+    ``keyframe`` is true for a frame decoding can start from (where a seek lands);
+    ``detail`` is its gray image at another size where one was asked for.
     """
 
     index: int
     pts: Fraction
     image: np.ndarray
     keyframe: bool = False
+    detail: np.ndarray | None = None
 
 
 def frame_times(path: str | os.PathLike, *, cancel: CancelToken | None = None) -> list[Fraction]:
@@ -60,6 +62,8 @@ def frame_times(path: str | os.PathLike, *, cancel: CancelToken | None = None) -
 def iter_frames(path: str | os.PathLike, *, fmt: str = "rgb", width: int | None = None,
                 height: int | None = None, start_s: float | Fraction | None = None,
                 rotate: bool = True, fast: bool = False, every_frame: bool = False,
+                detail: tuple[int | None, int | None] | None = None,
+                detail_when: Callable[[int], bool] | None = None,
                 cancel: CancelToken | None = None,
                 on_warning: WarningCallback | None = None) -> Iterator[Frame]:
     """Decode ``path``'s video frame by frame.
@@ -80,6 +84,11 @@ def iter_frames(path: str | os.PathLike, *, fmt: str = "rgb", width: int | None 
     times the output size before the area average, instead of averaging every source
     pixel. ``every_frame=True`` keeps all of that but still decodes every frame (no
     missing indices).
+
+    ``detail=(width, height)`` also gives each frame (or those whose index
+    ``detail_when`` accepts, asked as the frame comes) as ``Frame.detail``: its gray
+    image at that upright size, from the same decoded picture (for a detector that
+    needs more pixels than the main analysis).
     """
     if fmt not in ("rgb", "gray", "yuv"):
         raise ValueError(f"fmt must be 'rgb', 'gray' or 'yuv', not {fmt!r}")
@@ -112,7 +121,7 @@ def iter_frames(path: str | os.PathLike, *, fmt: str = "rgb", width: int | None 
             first_tick = ticks[max(0, bisect.bisect_right(ticks, wanted) - 1)]
             container.seek(first_tick, stream=stream, backward=True, any_frame=False)
         sar = stream.sample_aspect_ratio or stream.codec_context.sample_aspect_ratio
-        view = None
+        view = detail_view = None
         for index, frame in decode_video(container, stream, path, watch, cancel, warn, ticks):
             tick = frame.pts
             if first_tick is not None and tick is not None and tick < first_tick:
@@ -121,7 +130,13 @@ def iter_frames(path: str | os.PathLike, *, fmt: str = "rgb", width: int | None 
                 view = FrameView(frame, fmt, width, height, Fraction(sar or 1), rotate, fast)
             pts = (tick - origin) * stream.time_base if tick is not None else \
                 Fraction(index) / Fraction(stream.guessed_rate or 25)
-            yield Frame(index, pts, view.image(frame), frame.key_frame)
+            extra = None
+            if detail is not None and (detail_when is None or detail_when(index)):
+                if detail_view is None or not detail_view.fits(frame):
+                    detail_view = FrameView(frame, "gray", *detail, Fraction(sar or 1), rotate,
+                                            fast)
+                extra = detail_view.image(frame)
+            yield Frame(index, pts, view.image(frame), frame.key_frame, extra)
 
 
 def decode_video(container, stream, path: Path, watch, cancel: CancelToken | None,

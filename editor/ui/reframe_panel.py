@@ -41,7 +41,7 @@ def _render_job(source: str, out: str, path, background: str, *, progress, cance
                       progress=progress, cancel=cancel))
 
 
-AUTOMATIC = "Subject: automatic (follows what moves)"
+AUTOMATIC = "Subject: automatic (follows faces and what moves)"
 
 
 class ReframePanel(EnginePanel):
@@ -65,8 +65,9 @@ class ReframePanel(EnginePanel):
                                     "on a GPU if installed, else GrabCut, about ten frames a "
                                     "second). "
                                     "Pick again for another shot, or where it was lost. "
-                                    "Without a pick the camera follows what moves, so pick "
-                                    "people who stand still")
+                                    "Without a pick the camera follows people whose faces "
+                                    "it sees move, else what moves: pick people who stand "
+                                    "still or turn away")
         self.subject_rank = QComboBox()
         self.subject_rank.addItems(["main subject"] + [f"subject {n}" for n in range(2, 5)])
         self.subject_rank.setToolTip("Which subject the next pick is on: the main one is always "

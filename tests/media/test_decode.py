@@ -106,6 +106,18 @@ def test_rotated_reduced_size_is_upright(rotated_clip):
     assert read_frame_number(frame.image) == 0
 
 
+def test_detail_is_the_same_frame_in_gray_at_another_size_every_nth_frame(rotated_clip):
+    gray = {f.index: f.image for f in iter_frames(rotated_clip.path, fmt="gray", height=60)}
+    frames = list(iter_frames(rotated_clip.path, fmt="yuv", width=20, detail=(None, 60),
+                              detail_when=lambda index: index % 3 == 0))
+    assert [f.index for f in frames if f.detail is not None] == list(range(0, len(frames), 3))
+    for f in frames:
+        assert f.image.shape[:2] == (36, 20)
+        if f.detail is not None:  # upright, and the very picture of its own frame
+            assert np.array_equal(f.detail, gray[f.index])
+            assert read_frame_number(f.detail) == f.index
+
+
 def test_odd_size(clip_dir):
     clip = make_video(clip_dir / "decode-odd.mp4", width=641, height=361, pix_fmt="yuv444p",
                       frames=3)

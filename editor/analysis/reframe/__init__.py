@@ -12,10 +12,11 @@
 Pipeline: shots from :mod:`editor.analysis.shots` (the camera starts afresh at every
 cut); subject blobs per frame from one fast decoding pass (:mod:`.signals`: motion that
 the camera does not explain, spectral-residual visual saliency, the colours of what
-moves in each shot), cached per file, and a clicked subject (or several, by rank)
-followed through its shot by the matting engine; per shot, one subject is followed
-through the blobs (a Viterbi pass: strong blobs, no jumps to far-off ones), each
-frame's subject becomes an interval the crop must cover with a margin (and, where the
+moves in each shot) and the people whose faces move on their own (:mod:`.faces`),
+cached per file, and a clicked subject (or several, by rank) followed through its shot
+by the matting engine (a shot without a click follows its people alike); per shot, one
+subject is followed through the blobs (a Viterbi pass: strong blobs, no jumps to
+far-off ones), each frame's subject becomes an interval the crop must cover with a margin (and, where the
 box is sure, the box itself at a much higher cost), and an L1-optimal path
 (:mod:`.path`) picks a stationary, panning or tracking camera; into a gradual
 transition each shot's camera goes on following its subject and hands over to the next
@@ -52,7 +53,7 @@ __all__ = ["VERSION", "ReframeResult", "ShotPlan", "reframe", "plan", "parse_asp
            "crop_size", "output_size", "to_suggestions", "path_from_suggestions",
            "reduce_keyframes", "click_entry", "subject_click", "Signals"]
 
-VERSION = 11
+VERSION = 12
 ASPECTS = ("9:16", "1:1", "4:5", "4:3", "16:9")
 MARGIN = 0.05          # of the crop's width/height, kept around the subject
 PAD_WIDTH = 1.2        # a shot is padded when its subject is this much wider than the
@@ -498,12 +499,15 @@ def plan(signals: Signals, shots: list[tuple[int, int]], crop: tuple[int, int], 
     step = max(1, round(KNOT_S * fps))
     reach = max(1, round(EXTENT_WINDOW_S * fps))
     context = max(2, round(CONTEXT_S * fps))
+    people = signals.people_boxes()
 
     def camera(first: int, last: int, pins: dict, follow: bool | None = None):
         """The path over ``first..last`` (pinned at ``pins`` as at keyframes), its
         camera mode and the subject blobs it followed. ``follow``: whether there is a
         subject to follow (None: whether one shows on enough of these frames)."""
         keys = {f - first: v for f, v in {**keyframes, **pins}.items() if first <= f <= last}
+        # the clicked subjects; where there are none, the people whose faces move
+        subjects = _seen(user_boxes, first, last) or _seen(people, first, last)
         chosen = _one_subject(boxes[first:last + 1], crop)
         if follow is None:
             follow = (chosen[:, 0, 4] > 0).mean() >= MIN_PRESENCE
@@ -512,7 +516,7 @@ def plan(signals: Signals, shots: list[tuple[int, int]], crop: tuple[int, int], 
         axes = []
         for axis, size, c in ((0, width, cw), (1, height, ch)):
             lo, hi, centre, conf, firm = _target_intervals(
-                chosen, user_boxes, first, size, axis, c, reach)
+                chosen, subjects, first, size, axis, c, reach)
             axes.append(plan_axis(lo, hi, centre, conf, size - c, smoothness=smoothness,
                                   step=step, keyframes={f: v[axis] for f, v in keys.items()},
                                   mode=mode, firm=firm))
@@ -527,7 +531,7 @@ def plan(signals: Signals, shots: list[tuple[int, int]], crop: tuple[int, int], 
         shot, shot_mode, chosen = camera(start, end, {})
         path[start:end + 1] = shot
         follow = bool(chosen[:, 0, 4].any())
-        main = next((u for u in user_boxes if any(start <= f <= end for f in u)), {})
+        main = next(iter(_seen(user_boxes, start, end)), {})
         shot_padded = not any(start <= f <= end for f in keyframes) and _needs_padding(
             chosen, main, start, crop, width, round(PAD_MIN_S * fps))
         cameras.append((shot_mode, shot_padded))
@@ -565,6 +569,11 @@ def plan(signals: Signals, shots: list[tuple[int, int]], crop: tuple[int, int], 
                               [[int(f), int(round(v[0])), int(round(v[1]))]
                                for f, v in sorted(keyframes.items()) if first <= f <= hi]))
     return xs, ys, padded, plans
+
+
+def _seen(subjects: Sequence[dict[int, tuple]], first: int, last: int) -> list[dict[int, tuple]]:
+    """Those of ``subjects`` (boxes by frame) seen somewhere in ``first..last``."""
+    return [u for u in subjects if any(first <= f <= last for f in u)]
 
 
 def _progress_span(progress: ProgressCallback, lo: int, hi: int) -> ProgressCallback:

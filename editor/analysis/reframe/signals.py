@@ -28,18 +28,22 @@ The signals, fused with weights:
   GrabCut fallback; see :func:`track_subject`); it outranks everything else: only the
   blobs on its box still count (they bring back limbs its mask lost).
 
-Faces and people: opencv-python 5 (headless) has neither Haar cascades nor the HOG
-people detector, ``FaceDetectorYN``/``TrackerNano`` need model files that no installed
-package ships, and run-time downloads are not allowed; so no face/person detector runs
-here (opencv-contrib-python has the cascades, but it would replace opencv-python's
-``cv2``). On real footage this is the gap: a person standing still gives no blob.
+* **faces** (:mod:`.faces`): frontal faces found every few frames on a larger copy
+  of the frame, linked into tracks through the shot; a face that moves on its own (the
+  camera's motion taken out; a photo on the wall does not) gives a person box, kept
+  apart from the blobs (:attr:`Signals.people`): the planner follows it through its
+  shot as it follows a clicked subject, where the user clicked none.
+
+People without a visible face (from behind, in profile, under a helmet) have no
+detector here: opencv's HOG people detector needs full-height people at a size the
+analysis does not decode, and no other model ships in an installed package.
 """
 
 from __future__ import annotations
 
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -47,6 +51,8 @@ import numpy as np
 
 from editor.analysis.camera_motion import fit_similarity, tracking_points
 from editor.analysis.colours import BINS, colour_histogram, read_table
+from editor.analysis.reframe.faces import DETECT_HEIGHT, EVERY_S, FOLLOW_S, Face, \
+    FaceDetector, link, people
 from editor.core.progress import CancelToken, ProgressCallback, no_progress
 from editor.media._av import WarningCallback
 from editor.media.decode import iter_frames
@@ -81,7 +87,9 @@ class Signals:
     ``boxes[i, k] = (x0, y0, x1, y1, score, cx, cy)`` for the k-th strongest blob of
     frame ``index[i]`` (``cx, cy``: its saliency-weighted centre); unused slots have
     score 0. Frames the decoder did not deliver (a damaged stream) take the blobs of
-    the nearest decoded frame (:meth:`per_frame`).
+    the nearest decoded frame (:meth:`per_frame`). ``people``: rows ``(frame, person,
+    x0, y0, x1, y1)``, the box of each person whose face moves on its own
+    (:func:`~editor.analysis.reframe.faces.people`).
     """
 
     width: int
@@ -89,6 +97,13 @@ class Signals:
     frame_count: int
     index: np.ndarray  # int64 [N]
     boxes: np.ndarray  # float32 [N, MAX_BLOBS, BLOB_FIELDS]
+    people: np.ndarray = field(default_factory=lambda: np.zeros((0, 6)))
+
+    def people_boxes(self) -> list[dict[int, tuple[float, float, float, float]]]:
+        """Each person's box by frame, the largest face first."""
+        return [{int(r[0]): tuple(float(v) for v in r[2:])
+                 for r in self.people[self.people[:, 1] == person]}
+                for person in np.unique(self.people[:, 1])]
 
     def per_frame(self) -> np.ndarray:
         """``[frame_count, MAX_BLOBS, BLOB_FIELDS]``: every frame's blobs (nearest
@@ -103,7 +118,7 @@ class Signals:
         return self.boxes[np.where(nearer_prev, prev, pos)]
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        return {"index": self.index, "boxes": self.boxes,
+        return {"index": self.index, "boxes": self.boxes, "people": self.people,
                 "meta": np.array([self.width, self.height, self.frame_count], np.int64)}
 
     @classmethod
@@ -111,9 +126,11 @@ class Signals:
         try:
             w, h, n = (int(v) for v in arrays["meta"])
             boxes = arrays["boxes"].astype(np.float32)
-            if boxes.ndim != 3 or boxes.shape[1:] != (MAX_BLOBS, BLOB_FIELDS):
+            people = arrays["people"].astype(np.float64)
+            if boxes.ndim != 3 or boxes.shape[1:] != (MAX_BLOBS, BLOB_FIELDS) or \
+                    people.ndim != 2 or people.shape[1] != 6:
                 return None
-            return cls(w, h, n, arrays["index"].astype(np.int64), boxes)
+            return cls(w, h, n, arrays["index"].astype(np.int64), boxes, people)
         except (KeyError, ValueError, TypeError):
             return None
 
@@ -253,6 +270,14 @@ class MotionSaliency:
             self._next -= 1
         return out
 
+    def unmoved(self, x: float, y: float) -> tuple[float, float]:
+        """Where the point ``(x, y)`` of the latest frame (analysis pixels) was in the
+        shot's first frame's view: the camera's motion since then undone."""
+        if not self.history:
+            return x, y
+        px, py, pw = np.linalg.inv(self.history[-1][2]) @ (x, y, 1.0)
+        return px / pw, py / pw
+
     def _report(self, i: int, after: int) -> tuple[int, np.ndarray, bool]:
         frame = self.history[i]
         whip = False
@@ -369,6 +394,21 @@ def extract_signals(path: str | Path, *, width: int, height: int, frame_count: i
     a_h = max(8, round(a_w * height / width))
     scale = width / a_w
     motion = MotionSaliency((a_h, a_w), fps)
+    detect = FaceDetector()
+    if not detect.available and on_warning is not None:
+        on_warning("Faces are not looked for: this OpenCV has no cascade classifier "
+                   "(install opencv-contrib-python-headless).")
+    # faces are looked for on a larger copy of the same decoded frame
+    d_h = min(height, DETECT_HEIGHT)
+    d_w = max(8, round(d_h * width / height))
+    follow = max(1, round(FOLLOW_S * fps))  # faces found are looked for again this often
+    every = follow * max(1, round(EVERY_S / FOLLOW_S))  # new faces this often
+    last_face, near = -every, None  # where faces were last found (detail pixels)
+
+    def looks_for_faces(i: int) -> bool:
+        return detect.available and (i % every == 0 or (i % follow == 0 and i - last_face < every))
+    faces: dict[int, list[Face]] = {}  # the current shot's detections, by frame
+    tracks: list[list[Face]] = []
     index, rows = [], []
     last_report = time.monotonic()
     progress(0, frame_count, "finding subjects")
@@ -408,27 +448,46 @@ def extract_signals(path: str | Path, *, width: int, height: int, frame_count: i
             if len(chunk) >= chunk_size:
                 finish_chunk()
 
+    def finish_shot():
+        emit(motion.flush())
+        finish_chunk()
+        tracks.extend(link([f for found in faces.values() for f in found], fps))
+        faces.clear()
+
     for frame in iter_frames(path, fmt="yuv", width=a_w, height=a_h, fast=True,
-                             every_frame=True, cancel=cancel, on_warning=on_warning):
+                             every_frame=True, detail=(d_w, d_h), detail_when=looks_for_faces,
+                             cancel=cancel, on_warning=on_warning):
         i = frame.index
         if any(previous < r <= i for r in resets):
-            emit(motion.flush())
-            finish_chunk()
+            finish_shot()
             motion.reset()
             colours = None
         previous = i
         images[i] = frame.image
         emit(motion.push(i, frame.image[:, :, 0].astype(np.float32)))
+        if frame.detail is not None:
+            found = detect(frame.detail, None if i % every == 0 else near)
+            faces[i] = [_face(i, box * (width / d_w), motion, scale) for box in found]
+            if len(found):
+                last_face, near = i, found
         now = time.monotonic()
         if now - last_report >= _PROGRESS_EVERY_S:
             last_report = now
             progress(i + 1, max(frame_count, i + 1), "finding subjects")
-    emit(motion.flush())
-    finish_chunk()
+    finish_shot()
     frame_count = max(frame_count, (index[-1] + 1) if index else 0)
     progress(frame_count, frame_count, "subjects found")
     boxes = np.array(rows, np.float32).reshape(-1, MAX_BLOBS, BLOB_FIELDS)
-    return Signals(width, height, frame_count, np.array(index, np.int64), boxes)
+    index = np.array(index, np.int64)
+    return Signals(width, height, frame_count, index, boxes,
+                   people(tracks, index, width, height, hold=follow - 1))
+
+
+def _face(frame: int, box: np.ndarray, motion: MotionSaliency, scale: float) -> Face:
+    """A detection (``box`` in source pixels) with its centre where it was in the view
+    of the shot's first frame."""
+    x, y = motion.unmoved((box[0] + box[2]) / 2 / scale, (box[1] + box[3]) / 2 / scale)
+    return Face(frame, tuple(float(v) for v in box), (x * scale, y * scale))
 
 
 def track_subject(path: str | Path, *, clicks: list[tuple[float, float, int]],

@@ -1,0 +1,173 @@
+"""Faces as a reframe signal, on clips made from a real face.
+
+``tests/data/face.png`` is a crop of NASA's portrait of Eileen Collins (public domain;
+the ``astronaut`` image of scikit-image). Pasted into generated frames it is a person
+who walks (the patch moves over the background) or a photo on the wall (the patch is
+part of the background the camera pans over).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import pytest
+
+from editor.analysis.reframe import reframe
+from editor.analysis.reframe.faces import (DETECT_HEIGHT, EVERY_S, FOLLOW_S, PERSON_BELOW,
+                                           PERSON_SIDE, Face, FaceDetector, link, lives,
+                                           person_box)
+from editor.analysis.reframe.signals import extract_signals
+
+W, H, FPS, SHOT = 480, 270, 25, 50
+# at 1.2× the face is 60 px high: 40 px where faces are looked for (180 px high)
+FACE = cv2.resize(cv2.imread(str(Path(__file__).parents[1] / "data" / "face.png")), None,
+                  fx=1.2, fy=1.2, interpolation=cv2.INTER_CUBIC)[:, :, ::-1].astype(np.float32)
+FACE_IN_PATCH = (25, 32, 85, 92)  # where the detector finds the face in the patch
+
+
+def _background(seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    img = cv2.GaussianBlur(rng.normal(0, 1, (H, W + 200, 3)).astype(np.float32), (0, 0), 6)
+    return np.clip(img / (img.std() + 1e-6) * 30 + 110, 0, 255)
+
+
+def _paste(img: np.ndarray, patch: np.ndarray, x: int, y: int) -> tuple[int, int, int, int]:
+    img[y:y + patch.shape[0], x:x + patch.shape[1]] = patch
+    fx0, fy0, fx1, fy1 = FACE_IN_PATCH
+    return x + fx0, y + fy0, x + fx1, y + fy1
+
+
+def make_face_clip(path: Path) -> tuple[Path, list, list]:
+    """Two shots. First: a person (the face patch) walks slowly across the left half
+    while a bigger, faster textured block (a car) goes back and forth on the right.
+    Second: the camera pans over a wall with the face as a photo on it, on the left,
+    while a red figure walks on the right. Returns the path, the face box per frame
+    of the first shot and the figure's box per frame of the second."""
+    # bold stripes: a car with strong edges
+    car = np.where((np.arange(190) // 12 % 2 == 0)[None, :, None], (250, 220, 30), (30, 30, 160))
+    car = car.astype(np.float32)
+    faces, figures = [], []
+    with av.open(str(path), "w") as out:
+        video = out.add_stream("libx264", rate=FPS)
+        video.width, video.height, video.pix_fmt = W, H, "yuv420p"
+        video.codec_context.time_base = Fraction(1, FPS)
+        video.options = {"g": "25", "crf": "18"}
+        wall = _background(2)
+        _paste(wall, FACE, 60, 40)
+        for n in range(2 * SHOT):
+            j = n % SHOT
+            if n < SHOT:
+                img = _background(1)[:, :W].copy()
+                faces.append(_paste(img, FACE, 20 + j, 50))
+                car_x = 250 + int(40 * abs(np.sin(np.pi * j / 10)))
+                img[130:260, car_x:car_x + 190] = car
+            else:
+                pan = j
+                img = wall[:, pan:pan + W].copy()
+                cx = 300 + 2 * j
+                cv2.ellipse(img, (cx, 170), (22, 60), 0, 0, 360, (220, 40, 40), -1)
+                cv2.circle(img, (cx, 95), 16, (220, 40, 40), -1)
+                figures.append((cx - 22, 79, cx + 22, 230))
+            frame = av.VideoFrame.from_ndarray(np.clip(img, 0, 255).astype(np.uint8),
+                                               format="rgb24")
+            frame.pts = n
+            out.mux(video.encode(frame))
+        out.mux(video.encode(None))
+    return path, faces, figures
+
+
+@pytest.fixture(scope="module")
+def face_clip(tmp_path_factory):
+    return make_face_clip(tmp_path_factory.mktemp("faces") / "faces.mp4")
+
+
+def _kept(result, boxes, offset=0) -> float:
+    cw = result.crop[0]
+    return np.mean([result.xs[offset + i] <= b[0] and b[2] <= result.xs[offset + i] + cw
+                    for i, b in enumerate(boxes)])
+
+
+def test_a_walking_person_outranks_a_bigger_mover_and_a_photo_on_the_wall_does_not(face_clip):
+    path, faces, figures = face_clip
+    result = reframe(path, aspect="9:16")
+    assert [(s.start, s.end) for s in result.shots] == [(0, SHOT - 1), (SHOT, 2 * SHOT - 1)]
+    assert _kept(result, faces) >= 0.9            # the face, not the car
+    assert _kept(result, figures, SHOT) >= 0.9    # the figure, not the photo
+
+
+def test_without_a_face_detector_the_car_wins_and_a_note_says_why(face_clip, monkeypatch):
+    """What the face signal changes: without it (an OpenCV build without the cascade
+    classifier) the bigger mover takes the crop; the user is told faces were not used."""
+    path, faces, _ = face_clip
+    monkeypatch.delattr(cv2, "CascadeClassifier")
+    assert not FaceDetector().available
+    notes = []
+    result = reframe(path, aspect="9:16", on_warning=notes.append)
+    assert _kept(result, faces) < 0.5
+    assert any("Faces are not looked for" in note for note in notes)
+
+
+def test_the_walking_person_is_the_one_person_found_around_their_face(face_clip, monkeypatch):
+    path, faces, _ = face_clip
+    looked = []
+    original = FaceDetector.__call__
+
+    def record(self, luma, near=None):
+        looked.append((luma.shape, near is None))
+        return original(self, luma, near)
+
+    monkeypatch.setattr(FaceDetector, "__call__", record)
+    signals = extract_signals(path, width=W, height=H, frame_count=2 * SHOT, fps=FPS,
+                              resets={SHOT})
+    # on a larger copy of the frame: a search of the whole picture every EVERY_S, and
+    # around the faces found every FOLLOW_S between (a face is in view all along)
+    d_h = min(H, DETECT_HEIGHT)
+    assert {shape for shape, _ in looked} == {(d_h, round(d_h * W / H))}
+    follow = round(FOLLOW_S * FPS)
+    assert len(looked) == len(range(0, 2 * SHOT, follow))
+    searches = sum(search for _, search in looked)
+    assert searches == len(range(0, 2 * SHOT, follow * round(EVERY_S / FOLLOW_S)))
+    [person] = signals.people_boxes()  # not the photo on the wall
+    assert min(person) <= 2 and SHOT - 4 <= max(person) < SHOT
+    for frame, (x0, y0, x1, y1) in person.items():
+        fx0, fy0, fx1, fy1 = faces[frame]
+        assert x0 <= fx0 and fx1 <= x1 and y0 <= fy0 + 5 and fy1 < y1
+
+
+def _track(centres, size=50.0, step=3):
+    return [Face(k * step, (x - size / 2, y - size / 2, x + size / 2, y + size / 2), (x, y))
+            for k, (x, y) in enumerate(centres)]
+
+
+def test_a_face_lives_when_it_moves_on_its_own_often_enough():
+    walking = _track([(100 + 6 * k, 80) for k in range(6)])
+    photo = _track([(100 + (k % 2), 80) for k in range(12)])  # the detector's jitter
+    glimpse = _track([(100, 80), (140, 80)])
+    assert lives(walking)
+    assert not lives(photo)
+    assert not lives(glimpse)  # two detections may be a false one
+
+
+def test_detections_link_to_the_nearest_track_within_reach_and_gap():
+    a = _track([(100 + 10 * k, 80) for k in range(4)])
+    b = _track([(300 - 10 * k, 80) for k in range(4)])
+    late = Face(40, (95, 55, 145, 105), (120, 80))  # 1.2 s after the last: a new track
+    tracks = link(a + b + [late], fps=FPS)
+    assert sorted(tuple(f.anchor[0] for f in t) for t in tracks) == [
+        (100, 110, 120, 130), (120,), (300, 290, 280, 270)]
+    # a face crossing the picture fast (1.2 face sizes in 0.2 s) is one track; a leap
+    # of 3 face sizes in that time is another face
+    fast = _track([(100 + 60 * k, 80) for k in range(4)], step=5)
+    leap = Face(20, (425, 55, 475, 105), (450, 80))
+    assert [len(t) for t in link(fast + [leap], fps=FPS)] == [4, 1]
+
+
+def test_person_box_is_the_head_and_shoulders_inside_the_picture():
+    x0, y0, x1, y1 = person_box((10, 20, 60, 70), W, H)
+    assert x0 == 0 and x1 == pytest.approx(60 + PERSON_SIDE * 50)
+    assert y0 == 20 and y1 == pytest.approx(70 + PERSON_BELOW * 50)
+    assert person_box((400, 200, 470, 270), W, H)[2:] == (W, H)
