@@ -138,18 +138,24 @@ def test_the_walking_person_is_the_one_person_found_around_their_face(face_clip,
         assert x0 <= fx0 and fx1 <= x1 and y0 <= fy0 + 5 and fy1 < y1
 
 
-def _track(centres, size=50.0, step=3):
-    return [Face(k * step, (x - size / 2, y - size / 2, x + size / 2, y + size / 2), (x, y))
-            for k, (x, y) in enumerate(centres)]
+def _track(centres, size=50.0, step=3, anchors=None):
+    """Detections every ``step`` frames at ``centres`` in the picture, at ``anchors``
+    with the camera's motion undone (the same by default: a still camera)."""
+    return [Face(k * step, (x - size / 2, y - size / 2, x + size / 2, y + size / 2), anchor)
+            for k, ((x, y), anchor) in enumerate(zip(centres, anchors or centres))]
 
 
 def test_a_face_lives_when_it_moves_on_its_own_often_enough():
     walking = _track([(100 + 6 * k, 80) for k in range(6)])
     photo = _track([(100 + (k % 2), 80) for k in range(12)])  # the detector's jitter
+    panned_past = _track([(100 + 6 * k, 80) for k in range(6)], anchors=[(100, 80)] * 6)
+    misjudged = _track([(100, 80)] * 6, anchors=[(100 + 9 * k, 80) for k in range(6)])
     glimpse = _track([(100, 80), (140, 80)])
     assert lives(walking)
     assert not lives(photo)
-    assert not lives(glimpse)  # two detections may be a false one
+    assert not lives(panned_past)  # moves in the picture only with the camera
+    assert not lives(misjudged)    # the camera's motion misjudged on a still photo
+    assert not lives(glimpse)      # two detections may be a false one
 
 
 def test_detections_link_to_the_nearest_track_within_reach_and_gap():
@@ -159,11 +165,13 @@ def test_detections_link_to_the_nearest_track_within_reach_and_gap():
     tracks = link(a + b + [late], fps=FPS)
     assert sorted(tuple(f.anchor[0] for f in t) for t in tracks) == [
         (100, 110, 120, 130), (120,), (300, 290, 280, 270)]
-    # a face crossing the picture fast (1.2 face sizes in 0.2 s) is one track; a leap
-    # of 3 face sizes in that time is another face
-    fast = _track([(100 + 60 * k, 80) for k in range(4)], step=5)
-    leap = Face(20, (425, 55, 475, 105), (450, 80))
-    assert [len(t) for t in link(fast + [leap], fps=FPS)] == [4, 1]
+    # a face crossing the picture fast (0.7 face sizes in 0.08 s) is one track; a leap
+    # of 3 face sizes in 0.2 s is another face, as is one 1.4 face sizes away after
+    # 0.4 s (however long a face was not seen, it is not looked for further away)
+    fast = _track([(100 + 35 * k, 80) for k in range(4)], step=2)
+    leap = Face(11, (330, 55, 380, 105), (355, 80))
+    late = Face(16, (250, 55, 300, 105), (275, 80))
+    assert [len(t) for t in link(fast + [leap, late], fps=FPS)] == [4, 1, 1]
 
 
 def test_person_box_is_the_head_and_shoulders_inside_the_picture():

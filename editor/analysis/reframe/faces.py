@@ -11,10 +11,13 @@ OpenCV build) no face is found and the other signals carry on.
 A face alone says little: the detector also fires on a photo on the wall, a poster the
 camera pans past, a pattern. So detections are linked into tracks through each shot,
 and a track counts only where it is seen on at least :data:`MIN_DETECTIONS` frames and
-the face moves on its own: its centre, with the camera's motion since the shot's first
-frame undone, wanders by at least :data:`OWN_MOTION` of its size. (The motion map on
-the face is no test: a dancer's arm swinging in front of a photo moves there too.) A
-still person's face is left to the other signals, as is a photo's. A counted face
+the face moves on its own: its centre wanders by at least :data:`OWN_MOTION` of its
+size both in the picture and with the camera's motion since the shot's first frame
+undone (a photo the camera pans past moves only in the picture; one the camera holds
+still moves in neither, even where the camera's motion was misjudged). The motion map
+on the face is no test: a dancer's arm swinging in front of a photo moves there too. A
+still person's face is left to the other signals, as is a photo's, and so is a face
+the camera keeps in place by following it (its motion blob stays). A counted face
 becomes a person box (the head and the top of the shoulders under it), followed through
 its shot as a clicked subject is; several people are kept together where they fit, the
 largest face first.
@@ -38,7 +41,7 @@ FOLLOW_STEP = 1.2      # ... and around a face found
 MIN_DETECTIONS = 3     # a track seen fewer times is a false detection
 LINK_GAP_S = 0.5       # detections further apart than this are not linked
 LINK_SPEED = 10.0      # ... nor ones further apart than a face moving this fast (its
-LINK_REACH = 0.5       # sizes a second) or this far (of its size), whichever is more
+LINK_REACH = (0.5, 1.0)  # sizes a second) goes, but this far (of its size) at least / most
 OWN_MOTION = 0.15      # a face moving this much (of its size, camera's motion out) lives
 PERSON_SIDE = 0.5     # a person box: the face widened by this (of its width) on each side
 PERSON_BELOW = 2.0     # ... and this (of its height) below it
@@ -106,7 +109,8 @@ class FaceDetector:
 def link(faces: list[Face], fps: float) -> list[list[Face]]:
     """Tracks of one shot's detections (in frame order): each detection joins the
     nearest track whose last detection is at most :data:`LINK_GAP_S` before it and
-    near enough for a face moving at :data:`LINK_SPEED`, or starts one."""
+    near enough for a face moving at :data:`LINK_SPEED` (within :data:`LINK_REACH`), or
+    starts one."""
     gap = LINK_GAP_S * fps
     tracks: list[list[Face]] = []
     for frame in sorted({f.frame for f in faces}):
@@ -120,7 +124,7 @@ def link(faces: list[Face], fps: float) -> list[list[Face]]:
                     continue
                 lx, ly = _centre(last.box)
                 distance = np.hypot(cx - lx, cy - ly) / max(face.size, last.size)
-                reach = max(LINK_REACH, LINK_SPEED * (frame - last.frame) / fps)
+                reach = np.clip(LINK_SPEED * (frame - last.frame) / fps, *LINK_REACH)
                 if distance <= min(nearest, reach) and 0.5 <= face.size / last.size <= 2.0:
                     best, nearest = k, distance
             if best is None:
@@ -133,14 +137,19 @@ def link(faces: list[Face], fps: float) -> list[list[Face]]:
 
 
 def lives(track: list[Face]) -> bool:
-    """Whether a track is a person moving: seen often enough, and moving on its own (a
-    poster, or a photo the camera pans past, does not)."""
+    """Whether a track is a person moving: seen often enough, and moving in the picture
+    and against the background alike (a poster does not)."""
     if len(track) < MIN_DETECTIONS:
         return False
-    anchors = np.array([f.anchor for f in track])
     size = float(np.median([f.size for f in track]))
-    spread = np.percentile(anchors, 90, axis=0) - np.percentile(anchors, 10, axis=0)
-    return bool(spread.max() >= OWN_MOTION * size)
+    return all(_spread(points) >= OWN_MOTION * size for points in
+               ([_centre(f.box) for f in track], [f.anchor for f in track]))
+
+
+def _spread(points) -> float:
+    """How far points wander (between their 10th and 90th percentiles, on either axis)."""
+    points = np.array(points)
+    return float((np.percentile(points, 90, axis=0) - np.percentile(points, 10, axis=0)).max())
 
 
 def person_box(box, width: int, height: int) -> tuple[float, float, float, float]:
