@@ -437,7 +437,9 @@ def test_clicked_subject_is_tracked_both_ways_through_its_shot(clip, cache, monk
     assert inside(result, boxes, range(0, 50)) >= 0.9
     kept = [round(click[0], 1), round(click[1], 1), 30]  # the click goes with its shot's plan
     assert [s.subjects for s in result.shots] == [[kept], [], []]
-    assert to_suggestions(result, "a")[0].data["subjects"] == [kept]
+    assert [s.follows for s in result.shots] == ["click", "motion", "nothing"]
+    suggestion = to_suggestions(result, "a")[0]
+    assert suggestion.data["subjects"] == [kept] and "your subject" in suggestion.label
 
     def no_tracking(*args, **kwargs):
         raise AssertionError("re-planning tracked the subject again")

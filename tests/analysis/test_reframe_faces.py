@@ -95,19 +95,21 @@ def test_a_walking_person_outranks_a_bigger_mover_and_a_photo_on_the_wall_does_n
     path, faces, figures = face_clip
     result = reframe(path, aspect="9:16")
     assert [(s.start, s.end) for s in result.shots] == [(0, SHOT - 1), (SHOT, 2 * SHOT - 1)]
+    assert [s.follows for s in result.shots] == ["face", "motion"]  # said on the timeline
     assert _kept(result, faces) >= 0.9            # the face, not the car
     assert _kept(result, figures, SHOT) >= 0.9    # the figure, not the photo
 
 
-def test_without_a_face_detector_the_car_wins_and_a_note_says_why(face_clip, monkeypatch):
+def test_without_a_face_detector_the_person_is_lost_and_a_note_says_why(face_clip, monkeypatch):
     """What the face signal changes: without it (an OpenCV build without the cascade
-    classifier) the bigger mover takes the crop; the user is told faces were not used."""
+    classifier) the bigger mover beside the person leaves the camera without a subject
+    (it stays centred, on neither); the user is told faces were not looked for."""
     path, faces, _ = face_clip
     monkeypatch.delattr(cv2, "CascadeClassifier")
     assert not FaceDetector().available
     notes = []
     result = reframe(path, aspect="9:16", on_warning=notes.append)
-    assert _kept(result, faces) < 0.5
+    assert _kept(result, faces) < 0.5 and result.shots[0].follows != "face"
     assert any("Faces are not looked for" in note for note in notes)
 
 

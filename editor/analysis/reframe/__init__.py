@@ -74,6 +74,7 @@ WIDE = 1.5             # an extent this much wider than the subject's usual one 
 FIT_WIDE = 1.15        # ... and this much, where it is wider than the crop
 EDGE = 0.2             # of the crop: a subject this near the picture's edge touches it
 MIN_SCORE = 0.01       # blob mass (share of the frame) that counts as fully confident
+FOLLOWS_LABEL = {"click": ", your subject", "face": ", a face"}  # on the timeline
 
 
 @dataclass
@@ -88,11 +89,14 @@ class ShotPlan:
     user_keyframes: list[list[int]] = field(default_factory=list)
     # the clicks on subjects: [x, y, frame], or [x, y, frame, rank] after the main one
     subjects: list[list[float]] = field(default_factory=list)
+    # what its camera follows: "click" (the clicked subjects), "face" (people whose faces
+    # move), "motion" (the subject blobs) or "nothing" (no subject: the camera stays)
+    follows: str = "motion"
 
     def to_dict(self) -> dict:
         return {"start": self.start, "end": self.end, "mode": self.mode, "padded": self.padded,
                 "keyframes": self.keyframes, "user_keyframes": self.user_keyframes,
-                "subjects": self.subjects}
+                "subjects": self.subjects, "follows": self.follows}
 
 
 @dataclass
@@ -534,7 +538,9 @@ def plan(signals: Signals, shots: list[tuple[int, int]], crop: tuple[int, int], 
         main = next(iter(_seen(user_boxes, start, end)), {})
         shot_padded = not any(start <= f <= end for f in keyframes) and _needs_padding(
             chosen, main, start, crop, width, round(PAD_MIN_S * fps))
-        cameras.append((shot_mode, shot_padded))
+        follows = "click" if main else "face" if _seen(people, start, end) else \
+            "motion" if follow else "nothing"
+        cameras.append((shot_mode, shot_padded, follows))
         # into the transitions on either side, from where this shot's camera is on its
         # first (last) frame: to the clip's ends all the way, between two shots handed
         # over below
@@ -560,14 +566,16 @@ def plan(signals: Signals, shots: list[tuple[int, int]], crop: tuple[int, int], 
         path[first:first + len(weight)] = (1 - weight[:, None]) * ext_out + weight[:, None] * ext_in
     xs, ys = np.round(path[:, 0]).astype(int), np.round(path[:, 1]).astype(int)
     plans = []
-    for k, ((start, end, lo, hi), (shot_mode, shot_padded)) in enumerate(zip(spans, cameras)):
+    for k, ((start, end, lo, hi), (shot_mode, shot_padded, follows)) in enumerate(
+            zip(spans, cameras)):
         first = lo if k == 0 else start  # a plan owns its shot and the transition after it
         frames = np.arange(first, hi + 1)
         padded[first:hi + 1] = shot_padded
         plans.append(ShotPlan(first, hi, shot_mode, shot_padded,
                               reduce_keyframes(frames, xs[first:hi + 1], ys[first:hi + 1]),
                               [[int(f), int(round(v[0])), int(round(v[1]))]
-                               for f, v in sorted(keyframes.items()) if first <= f <= hi]))
+                               for f, v in sorted(keyframes.items()) if first <= f <= hi],
+                              follows=follows))
     return xs, ys, padded, plans
 
 
@@ -740,7 +748,8 @@ def to_suggestions(result: ReframeResult, asset_id: str) -> list[Suggestion]:
     """One ``crop`` suggestion per shot for the timeline's reframe lane (keyframe diamonds)."""
     out = []
     for shot in result.shots:
-        label = f"{shot.mode} {result.aspect}" + (" (padded)" if shot.padded else "")
+        label = f"{shot.mode} {result.aspect}" + (" (padded)" if shot.padded else "") + \
+            FOLLOWS_LABEL.get(shot.follows, "")
         out.append(Suggestion(
             lane=LANE_REFRAME, asset_id=asset_id, start=shot.start, end=shot.end, kind="crop",
             confidence=0.5 if shot.padded else 1.0, label=label,
@@ -748,7 +757,7 @@ def to_suggestions(result: ReframeResult, asset_id: str) -> list[Suggestion]:
                   "source": list(result.source), "output": list(result.output),
                   "keyframes": shot.keyframes, "user_keyframes": shot.user_keyframes,
                   "subjects": shot.subjects,
-                  "mode": shot.mode, "padded": shot.padded,
+                  "mode": shot.mode, "padded": shot.padded, "follows": shot.follows,
                   "notes": list(result.warnings)}))
     return out
 
