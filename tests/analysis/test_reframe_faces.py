@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from editor.analysis.reframe import reframe
-from editor.analysis.reframe.faces import (DETECT_HEIGHT, EVERY_S, FOLLOW_S, PERSON_BELOW,
+from editor.analysis.reframe.faces import (DETECT_SIZE, EVERY_S, FOLLOW_S, PERSON_BELOW,
                                            PERSON_SIDE, Face, FaceDetector, link, lives,
                                            person_box)
 from editor.analysis.reframe.signals import extract_signals
@@ -127,7 +127,7 @@ def test_the_walking_person_is_the_one_person_found_around_their_face(face_clip,
                               resets={SHOT})
     # on a larger copy of the frame: a search of the whole picture every EVERY_S, and
     # around the faces found every FOLLOW_S between (a face is in view all along)
-    d_h = min(H, DETECT_HEIGHT)
+    d_h = min(H, DETECT_SIZE)
     assert {shape for shape, _ in looked} == {(d_h, round(d_h * W / H))}
     follow = round(FOLLOW_S * FPS)
     assert len(looked) == len(range(0, 2 * SHOT, follow))

@@ -3,8 +3,8 @@
 OpenCV's frontal-face cascade (Viola & Jones 2001; Lienhart's ``alt2`` training,
 shipped beside this module with its Intel licence, since no OpenCV 5 distribution ships
 the cascades' data) looks for faces every :data:`EVERY_S` (every :data:`FOLLOW_S`
-while one is in view) on a copy of the frame :data:`DETECT_HEIGHT` pixels high, so
-faces at least :data:`MIN_FACE` of those pixels high (a ninth of the picture). The
+while one is in view) on a copy of the frame :data:`DETECT_SIZE` pixels on its shorter
+side, so faces at least :data:`MIN_FACE` of those pixels high (a ninth of that side). The
 classifier itself is in the ``opencv-contrib`` distribution; without it (another
 OpenCV build) no face is found and the other signals carry on.
 
@@ -32,8 +32,8 @@ import cv2
 import numpy as np
 
 CASCADE = Path(__file__).with_name("haarcascade_frontalface_alt2.xml")
-DETECT_HEIGHT = 180    # faces are looked for on a copy this many pixels high ...
-MIN_FACE = 20          # ... at least this many pixels high (1/9 of the picture)
+DETECT_SIZE = 180      # faces are looked for on a copy this small (its shorter side) ...
+MIN_FACE = 20          # ... at least this many pixels high
 EVERY_S = 0.3          # on a frame this often, ...
 FOLLOW_S = 0.1         # ... and this often while a face is in view
 SEARCH_STEP = 1.3      # face sizes tried on a search: each this much larger than the last

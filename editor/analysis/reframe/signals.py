@@ -51,7 +51,7 @@ import numpy as np
 
 from editor.analysis.camera_motion import fit_similarity, tracking_points
 from editor.analysis.colours import BINS, colour_histogram, read_table
-from editor.analysis.reframe.faces import DETECT_HEIGHT, EVERY_S, FOLLOW_S, Face, \
+from editor.analysis.reframe.faces import DETECT_SIZE, EVERY_S, FOLLOW_S, Face, \
     FaceDetector, link, people
 from editor.core.progress import CancelToken, ProgressCallback, no_progress
 from editor.media._av import WarningCallback
@@ -399,8 +399,8 @@ def extract_signals(path: str | Path, *, width: int, height: int, frame_count: i
         on_warning("Faces are not looked for: this OpenCV has no cascade classifier "
                    "(install opencv-contrib-python-headless).")
     # faces are looked for on a larger copy of the same decoded frame
-    d_h = min(height, DETECT_HEIGHT)
-    d_w = max(8, round(d_h * width / height))
+    shrink = min(1.0, DETECT_SIZE / min(width, height))
+    d_w, d_h = max(8, round(width * shrink)), max(8, round(height * shrink))
     follow = max(1, round(FOLLOW_S * fps))  # faces found are looked for again this often
     every = follow * max(1, round(EVERY_S / FOLLOW_S))  # new faces this often
     last_face, near = -every, None  # where faces were last found (detail pixels)
