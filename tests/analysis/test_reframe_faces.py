@@ -19,7 +19,7 @@ import pytest
 from editor.analysis.reframe import reframe
 from editor.analysis.reframe.faces import (DETECT_SIZE, EVERY_S, FOLLOW_S, PERSON_BELOW,
                                            PERSON_SIDE, Face, FaceDetector, link, lives,
-                                           person_box)
+                                           people, person_box)
 from editor.analysis.reframe.signals import extract_signals
 
 W, H, FPS, SHOT = 480, 270, 25, 50
@@ -181,3 +181,19 @@ def test_person_box_is_the_head_and_shoulders_inside_the_picture():
     assert x0 == 0 and x1 == pytest.approx(60 + PERSON_SIDE * 50)
     assert y0 == 20 and y1 == pytest.approx(70 + PERSON_BELOW * 50)
     assert person_box((400, 200, 470, 270), W, H)[2:] == (W, H)
+
+
+def test_a_person_goes_on_at_their_speed_a_moment_after_their_face_is_lost():
+    walking = _track([(100 + 6 * k, 80) for k in range(6)])  # 2 px a frame, frames 0-15
+    leaving = _track([(300 + 30 * k, 80) for k in range(6)])  # 10 px a frame, to the edge
+    photo = _track([(300, 80)] * 6)
+    next_shot = 24
+    rows = people([(t, next_shot - 1) for t in (walking, leaving, photo)], np.arange(40), W, H,
+                  coast=10)
+    boxes = {person: {int(r[0]): r[2:] for r in rows if r[1] == person} for person in (0, 1)}
+    assert set(rows[:, 1]) == {0, 1}  # not the photo
+    assert sorted(boxes[0]) == list(range(0, 24))  # 10 frames more, but not into the next shot
+    first, last = person_box(walking[0].box, W, H), person_box(walking[-1].box, W, H)
+    assert np.allclose(boxes[0][0], first) and np.allclose(boxes[0][15], last)
+    assert np.allclose(boxes[0][20], np.add(last, (10, 0, 10, 0)))  # on at 2 px a frame
+    assert max(boxes[1]) == 22 and boxes[1][22][0] < W  # out of the picture on frame 23

@@ -43,6 +43,7 @@ LINK_GAP_S = 0.5       # detections further apart than this are not linked
 LINK_SPEED = 10.0      # ... nor ones further apart than a face moving this fast (its
 LINK_REACH = (0.5, 1.0)  # sizes a second) goes, but this far (of its size) at least / most
 OWN_MOTION = 0.15      # a face moving this much (of its size, camera's motion out) lives
+COAST_S = 0.2          # a face no longer found goes on at its speed this long
 PERSON_SIDE = 0.5     # a person box: the face widened by this (of its width) on each side
 PERSON_BELOW = 2.0     # ... and this (of its height) below it
 
@@ -160,19 +161,29 @@ def person_box(box, width: int, height: int) -> tuple[float, float, float, float
         min(float(height), y1 + below)
 
 
-def people(tracks: list[list[Face]], frames: np.ndarray, width: int, height: int,
-           hold: int) -> np.ndarray:
+def people(tracks: list[tuple[list[Face], int]], frames: np.ndarray, width: int, height: int,
+           coast: int) -> np.ndarray:
     """``[M, 6]`` rows ``(frame, person, x0, y0, x1, y1)``: the person box of each track
-    that :func:`lives`, on the decoded ``frames`` from its first detection to ``hold``
-    frames after its last, moving linearly between detections; people are numbered
-    from the largest face."""
-    living = sorted(filter(lives, tracks), key=lambda t: -np.median([f.size for f in t]))
+    (``tracks``: its detections and the last frame of its shot) that :func:`lives`, on
+    the decoded ``frames`` from its first detection on, moving linearly between
+    detections and then, for ``coast`` frames within its shot, on at the speed it had (a
+    face turned away or leaving the picture is not found, and goes on where it was
+    going); people are numbered from the largest face."""
+    living = sorted(((track, end) for track, end in tracks if lives(track)),
+                    key=lambda t: -np.median([f.size for f in t[0]]))
     rows = []
-    for person, track in enumerate(living):
+    for person, (track, end) in enumerate(living):
         at = np.array([f.frame for f in track])
         boxes = np.array([person_box(f.box, width, height) for f in track])
-        for frame in frames[(frames >= at[0]) & (frames <= at[-1] + hold)]:
-            rows.append([frame, person, *(np.interp(frame, at, boxes[:, c]) for c in range(4))])
+        speed = (boxes[-1] - boxes[-2]) / (at[-1] - at[-2])
+        for frame in frames[(frames >= at[0]) & (frames <= min(end, at[-1] + coast))]:
+            if frame <= at[-1]:
+                box = [np.interp(frame, at, boxes[:, c]) for c in range(4)]
+            else:
+                box = np.clip(boxes[-1] + speed * (frame - at[-1]), 0, [width, height] * 2)
+                if box[2] - box[0] < 1:
+                    break  # gone out of the picture
+            rows.append([frame, person, *box])
     return np.array(rows, np.float64).reshape(-1, 6)
 
 

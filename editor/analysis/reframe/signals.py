@@ -51,7 +51,7 @@ import numpy as np
 
 from editor.analysis.camera_motion import fit_similarity, tracking_points
 from editor.analysis.colours import BINS, colour_histogram, read_table
-from editor.analysis.reframe.faces import DETECT_SIZE, EVERY_S, FOLLOW_S, Face, \
+from editor.analysis.reframe.faces import COAST_S, DETECT_SIZE, EVERY_S, FOLLOW_S, Face, \
     FaceDetector, link, people
 from editor.core.progress import CancelToken, ProgressCallback, no_progress
 from editor.media._av import WarningCallback
@@ -408,7 +408,7 @@ def extract_signals(path: str | Path, *, width: int, height: int, frame_count: i
     def looks_for_faces(i: int) -> bool:
         return detect.available and (i % every == 0 or (i % follow == 0 and i - last_face < every))
     faces: dict[int, list[Face]] = {}  # the current shot's detections, by frame
-    tracks: list[list[Face]] = []
+    tracks: list[tuple[list[Face], int]] = []  # (detections, last frame of their shot)
     index, rows = [], []
     last_report = time.monotonic()
     progress(0, frame_count, "finding subjects")
@@ -451,7 +451,8 @@ def extract_signals(path: str | Path, *, width: int, height: int, frame_count: i
     def finish_shot():
         emit(motion.flush())
         finish_chunk()
-        tracks.extend(link([f for found in faces.values() for f in found], fps))
+        tracks.extend((track, previous) for track in
+                      link([f for found in faces.values() for f in found], fps))
         faces.clear()
 
     for frame in iter_frames(path, fmt="yuv", width=a_w, height=a_h, fast=True,
@@ -480,7 +481,7 @@ def extract_signals(path: str | Path, *, width: int, height: int, frame_count: i
     boxes = np.array(rows, np.float32).reshape(-1, MAX_BLOBS, BLOB_FIELDS)
     index = np.array(index, np.int64)
     return Signals(width, height, frame_count, index, boxes,
-                   people(tracks, index, width, height, hold=follow - 1))
+                   people(tracks, index, width, height, coast=round(COAST_S * fps)))
 
 
 def _face(frame: int, box: np.ndarray, motion: MotionSaliency, scale: float) -> Face:
