@@ -26,7 +26,9 @@ skipped):
 
 ``--truth-boxes`` also plans the camera from the ground-truth boxes and shots instead of
 the detected ones (the planner alone: what it loses to smoothness, margins, whip pans),
-reported as the ``planner_on_truth`` camera.
+reported as the ``planner_on_truth`` camera. ``--face-cost`` times the subject analysis
+of the last corpus's 1080p clips with and without the face signal, alternately, and
+reports the ratio (the machines are noisy: one run, side by side).
 
 ``--click`` adds the ``cutwise_click`` camera: a user clicks the subject once per shot
 (the same simulated click as ``benchmarks/matting.py``: on the shot's first frame showing
@@ -291,6 +293,28 @@ def render_speed(folder: Path, aspect: str, seconds: float) -> dict | None:
             "realtime": round(n / clip["fps"] / took, 2)}
 
 
+def face_cost(folder: Path, rounds: int = 2) -> dict:
+    """What the face signal costs: the subject analysis of the corpus's 1080p clips with
+    and without it, alternately in one run (× real time, the best of ``rounds``)."""
+    from editor.analysis.reframe.signals import extract_signals
+
+    index = json.loads((folder / "corpus.json").read_text())
+    big = [c for c in index["clips"] if c["height"] >= 1080]
+    seconds = sum(c["frame_count"] / c["fps"] for c in big)
+    best = {True: float("inf"), False: float("inf")}
+    for _ in range(rounds):
+        for faces in (True, False):
+            t0 = time.perf_counter()
+            for clip in big:
+                extract_signals(folder / clip["video"], width=clip["width"],
+                                height=clip["height"], frame_count=clip["frame_count"],
+                                fps=clip["fps"], find_faces=faces)
+            best[faces] = min(best[faces], time.perf_counter() - t0)
+    return {"clips": [c["name"] for c in big], "with_faces": round(seconds / best[True], 2),
+            "without_faces": round(seconds / best[False], 2),
+            "ratio": round(best[False] / best[True], 3)}
+
+
 def real_heads(labels: Path, aspect: str) -> dict:
     """On real footage: on how many of the hand-labelled frames each camera's crop holds
     the head of the person the shot is about (``labels``: ``benchmarks/labels``); the
@@ -363,6 +387,13 @@ def markdown(report: dict) -> str:
         lines += ["## Render", "",
                   f"{r['clip']} ({r['size']} → {r['output']}, {r['frames']} frames): "
                   f"{r['fps']} frames/s, **{r['realtime']}× real time** (floor 1×)", ""]
+    if report.get("face_cost"):
+        f = report["face_cost"]
+        lines += ["## What the face signal costs", "",
+                  f"Subject analysis of the 1080p clips ({', '.join(f['clips'])}), with and "
+                  f"without faces, alternately in one run (best of two): "
+                  f"**{f['with_faces']}×** real time with faces, {f['without_faces']}× without "
+                  f"(**{f['ratio']}×** the speed)", ""]
     return "\n".join(lines)
 
 
@@ -378,6 +409,8 @@ def main() -> int:
     parser.add_argument("--name", default="reframe")
     parser.add_argument("--truth-boxes", action="store_true",
                         help="also plan from the ground-truth boxes (the planner alone)")
+    parser.add_argument("--face-cost", action="store_true",
+                        help="also time the 1080p analysis with and without the face signal")
     parser.add_argument("--click", action="store_true",
                         help="also one click on the subject per shot (tracked by matting), "
                              "and one more on the second dancer as subject 2")
@@ -406,6 +439,8 @@ def main() -> int:
                                truth_boxes=args.truth_boxes, click=args.click))
     if args.render_seconds > 0:
         report["render"] = render_speed(args.corpora[-1], args.aspect, args.render_seconds)
+    if args.face_cost:
+        report["face_cost"] = face_cost(args.corpora[-1])
     print(save())
     return 0
 

@@ -64,11 +64,11 @@ class Face:
 
 class FaceDetector:
     """Frontal faces on 8-bit luma images (one classifier per analysis: OpenCV's are
-    not shared between threads)."""
+    not shared between threads); ``enabled=False``: none is loaded."""
 
-    def __init__(self):
+    def __init__(self, enabled: bool = True):
         self._cascade = None
-        if hasattr(cv2, "CascadeClassifier"):
+        if enabled and hasattr(cv2, "CascadeClassifier"):
             cascade = cv2.CascadeClassifier(str(CASCADE))
             self._cascade = None if cascade.empty() else cascade
 

@@ -380,7 +380,7 @@ class ShotColours:
 
 
 def extract_signals(path: str | Path, *, width: int, height: int, frame_count: int,
-                    fps: float, resets: set[int] = frozenset(),
+                    fps: float, resets: set[int] = frozenset(), find_faces: bool = True,
                     progress: ProgressCallback = no_progress,
                     cancel: CancelToken | None = None,
                     on_warning: WarningCallback | None = None) -> Signals:
@@ -388,14 +388,15 @@ def extract_signals(path: str | Path, *, width: int, height: int, frame_count: i
     subject blobs.
 
     ``width``/``height`` are the display size; ``resets`` are frames where the motion
-    and colour models start afresh (first frames of shots and transitions).
+    and colour models start afresh (first frames of shots and transitions);
+    ``find_faces=False`` leaves the face signal out.
     """
     a_w = min(ANALYSIS_WIDTH, width)
     a_h = max(8, round(a_w * height / width))
     scale = width / a_w
     motion = MotionSaliency((a_h, a_w), fps)
-    detect = FaceDetector()
-    if not detect.available and on_warning is not None:
+    detect = FaceDetector(find_faces)
+    if find_faces and not detect.available and on_warning is not None:
         on_warning("Faces are not looked for: this OpenCV has no cascade classifier "
                    "(install opencv-contrib-python-headless).")
     # faces are looked for on a larger copy of the same decoded frame
