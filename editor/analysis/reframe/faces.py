@@ -42,9 +42,9 @@ MIN_DETECTIONS = 3     # a track seen fewer times is a false detection
 LINK_GAP_S = 0.5       # detections further apart than this are not linked
 LINK_SPEED = 10.0      # ... nor ones further apart than a face moving this fast (its
 LINK_REACH = (0.5, 1.0)  # sizes a second) goes, but this far (of its size) at least / most
-OWN_MOTION = 0.15      # a face moving this much (of its size, camera's motion out) lives
+OWN_MOTION = 0.15      # a face wandering this much (of its size) both ways lives
 COAST_S = 0.2          # a face no longer found goes on at its speed this long
-PERSON_SIDE = 0.5     # a person box: the face widened by this (of its width) on each side
+PERSON_SIDE = 0.5      # a person box: the face widened by this (of its width) on each side
 PERSON_BELOW = 2.0     # ... and this (of its height) below it
 
 
@@ -97,6 +97,7 @@ class FaceDetector:
 
     def _detect(self, luma: np.ndarray, smallest: int, largest: int = 0,
                 step: float = FOLLOW_STEP) -> np.ndarray:
+        """Faces ``smallest`` to ``largest`` (0: any) pixels high, sizes ``step`` apart."""
         if min(luma.shape) < smallest:
             return np.zeros((0, 4))
         found = self._cascade.detectMultiScale(

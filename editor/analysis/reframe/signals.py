@@ -406,8 +406,10 @@ def extract_signals(path: str | Path, *, width: int, height: int, frame_count: i
     every = follow * max(1, round(EVERY_S / FOLLOW_S))  # new faces this often
     last_face, near = -every, None  # where faces were last found (detail pixels)
 
-    def looks_for_faces(i: int) -> bool:
-        return detect.available and (i % every == 0 or (i % follow == 0 and i - last_face < every))
+    def looks_for_faces(i: int) -> bool:  # searched on each shot's first frame too
+        return detect.available and (i % every == 0 or i in resets or
+                                     (i % follow == 0 and i - last_face < every))
+
     faces: dict[int, list[Face]] = {}  # the current shot's detections, by frame
     tracks: list[tuple[list[Face], int]] = []  # (detections, last frame of their shot)
     index, rows = [], []
@@ -464,11 +466,14 @@ def extract_signals(path: str | Path, *, width: int, height: int, frame_count: i
             finish_shot()
             motion.reset()
             colours = None
+            last_face, near = -every, None
         previous = i
         images[i] = frame.image
         emit(motion.push(i, frame.image[:, :, 0].astype(np.float32)))
         if frame.detail is not None:
-            found = detect(frame.detail, None if i % every == 0 else near)
+            # around the faces found a moment ago, else (every EVERY_S, and on a shot's
+            # first frame, where none are known yet) on the whole picture
+            found = detect(frame.detail, near if i % every else None)
             faces[i] = [_face(i, box * (width / d_w), motion, scale) for box in found]
             if len(found):
                 last_face, near = i, found
