@@ -482,6 +482,22 @@ def test_clicked_subject_outranks_a_stronger_blob_and_keeps_the_blobs_on_it():
     assert np.all(xs <= 30) and np.all(xs + 102 >= 110)  # not the strong blob meanwhile
 
 
+def test_a_clicked_person_lost_by_the_tracking_is_followed_by_their_moving_face():
+    n = 60
+    signals = Signals(W, H, n, np.arange(n), np.zeros(
+        (n, reframe_signals.MAX_BLOBS, reframe_signals.BLOB_FIELDS), np.float32),
+        people=np.array([[i, 0, 20 + 3 * i, 20, 80 + 3 * i, 110] for i in range(n)], float))
+    # the click's mask held a patch of the person's jacket, then lost it (frame 15)
+    patch = {i: (35.0 + 3 * i, 80.0, 55.0 + 3 * i, 100.0) for i in range(15)}
+    xs, _, _, plans = plan(signals, [(0, n - 1)], (102, 180), fps=FPS, user_boxes=[patch])
+    face = signals.people_boxes()[0]
+    assert all(xs[i] <= face[i][0] and face[i][2] <= xs[i] + 102 for i in range(n))
+    assert plans[0].follows == "click"
+    elsewhere = {i: (250.0, 80.0, 270.0, 100.0) for i in range(15)}  # someone else clicked
+    xs, _, _, _ = plan(signals, [(0, n - 1)], (102, 180), fps=FPS, user_boxes=[elsewhere])
+    assert np.all(xs + 102 >= 270)  # their face is not this person's
+
+
 def test_several_clicked_subjects_kept_together_where_they_fit_else_the_main_one():
     n = 60
     signals = Signals(W, H, n, np.arange(n), np.zeros(

@@ -14,7 +14,8 @@ cut); subject blobs per frame from one fast decoding pass (:mod:`.signals`: moti
 the camera does not explain, spectral-residual visual saliency, the colours of what
 moves in each shot) and the people whose faces move on their own (:mod:`.faces`),
 cached per file, and a clicked subject (or several, by rank) followed through its shot
-by the matting engine (a shot without a click follows its people alike); per shot, one
+by the matting engine (a clicked person's moving face fills in where that tracking
+loses them; a shot without a click follows its people alike); per shot, one
 subject is followed through the blobs (a Viterbi pass: strong blobs, no jumps to
 far-off ones), each frame's subject becomes an interval the crop must cover with a margin (and, where the
 box is sure, the box itself at a much higher cost), and an L1-optimal path
@@ -510,8 +511,11 @@ def plan(signals: Signals, shots: list[tuple[int, int]], crop: tuple[int, int], 
         camera mode and the subject blobs it followed. ``follow``: whether there is a
         subject to follow (None: whether one shows on enough of these frames)."""
         keys = {f - first: v for f, v in {**keyframes, **pins}.items() if first <= f <= last}
-        # the clicked subjects; where there are none, the people whose faces move
-        subjects = _seen(user_boxes, first, last) or _seen(people, first, last)
+        # the clicked subjects (with their faces); where there are none, the people
+        # whose faces move
+        clicked = _seen(user_boxes, first, last)
+        subjects = [_with_face(u, people) for u in clicked] if clicked else \
+            _seen(people, first, last)
         chosen = _one_subject(boxes[first:last + 1], crop)
         if follow is None:
             follow = (chosen[:, 0, 4] > 0).mean() >= MIN_PRESENCE
@@ -577,6 +581,32 @@ def plan(signals: Signals, shots: list[tuple[int, int]], crop: tuple[int, int], 
                                for f, v in sorted(keyframes.items()) if first <= f <= hi],
                               follows=follows))
     return xs, ys, padded, plans
+
+
+def _with_face(tracked: dict[int, tuple], people: list[dict[int, tuple]]) -> dict[int, tuple]:
+    """A clicked subject's tracked boxes joined with the person box of its face, where
+    one moves (the person box holds the tracked box's centre on most of the frames
+    where both are known): their union where both are known, the face's alone where the
+    tracking lost the subject (a mask that kept a patch of a dark suit, then lost it)."""
+    for person in people:
+        both = [f for f in tracked if f in person]
+        holds = [_holds_point(person[f], tracked[f]) for f in both]
+        if both and np.mean(holds) >= 0.5:
+            joined = dict(person)
+            for f, box in tracked.items():
+                joined[f] = _union(box, person[f]) if f in person else box
+            return joined
+    return tracked
+
+
+def _holds_point(box: tuple, other: tuple) -> bool:
+    """Whether ``box`` holds the centre of ``other``."""
+    cx, cy = (other[0] + other[2]) / 2, (other[1] + other[3]) / 2
+    return box[0] <= cx <= box[2] and box[1] <= cy <= box[3]
+
+
+def _union(a: tuple, b: tuple) -> tuple:
+    return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
 
 
 def _seen(subjects: Sequence[dict[int, tuple]], first: int, last: int) -> list[dict[int, tuple]]:
