@@ -15,10 +15,10 @@ the camera does not explain, spectral-residual visual saliency, the colours of w
 moves in each shot) and the people whose faces move on their own (:mod:`.faces`),
 cached per file, and a clicked subject (or several, by rank) followed through its shot
 by the matting engine (a clicked person's moving face fills in where that tracking
-loses them; a shot without a click follows its people alike); per shot, one
-subject is followed through the blobs (a Viterbi pass: strong blobs, no jumps to
-far-off ones), each frame's subject becomes an interval the crop must cover with a margin (and, where the
-box is sure, the box itself at a much higher cost), and an L1-optimal path
+loses them; a shot without a click follows its people alike); per shot, one subject
+is followed through the blobs (a Viterbi pass: strong blobs, no jumps to far-off
+ones), each frame's subject becomes an interval the crop must cover with a margin (and,
+where the box is sure, the box itself at a much higher cost), and an L1-optimal path
 (:mod:`.path`) picks a stationary, panning or tracking camera; into a gradual
 transition each shot's camera goes on following its subject and hands over to the next
 shot's where the evidence of the two cameras says (a wipe that was the subject's own
