@@ -46,6 +46,7 @@ from editor.core.progress import CancelToken, ProgressCallback, no_progress
 from editor.media._av import WarningCallback
 from editor.media.probe import probe
 
+from editor.analysis.reframe.faces import box_centre
 from editor.analysis.reframe.path import MODES, plan_axis
 from editor.analysis.reframe.signals import (ANALYSIS_WIDTH, Signals, extract_signals,
                                              track_subject)
@@ -601,7 +602,7 @@ def _with_face(tracked: dict[int, tuple], people: list[dict[int, tuple]]) -> dic
 
 def _holds_point(box: tuple, other: tuple) -> bool:
     """Whether ``box`` holds the centre of ``other``."""
-    cx, cy = (other[0] + other[2]) / 2, (other[1] + other[3]) / 2
+    cx, cy = box_centre(other)
     return box[0] <= cx <= box[2] and box[1] <= cy <= box[3]
 
 

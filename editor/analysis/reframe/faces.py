@@ -26,6 +26,7 @@ largest face first.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import groupby
 from pathlib import Path
 
 import cv2
@@ -115,16 +116,17 @@ def link(faces: list[Face], fps: float) -> list[list[Face]]:
     starts one."""
     gap = LINK_GAP_S * fps
     tracks: list[list[Face]] = []
-    for frame in sorted({f.frame for f in faces}):
+    ordered = sorted(faces, key=lambda f: (f.frame, -f.size))  # the largest first
+    for frame, found in groupby(ordered, key=lambda f: f.frame):
         taken: set[int] = set()
-        for face in sorted((f for f in faces if f.frame == frame), key=lambda f: -f.size):
-            cx, cy = _centre(face.box)
+        for face in found:
+            cx, cy = box_centre(face.box)
             best, nearest = None, np.inf
             for k, track in enumerate(tracks):
                 last = track[-1]
                 if k in taken or not 0 < frame - last.frame <= gap:
                     continue
-                lx, ly = _centre(last.box)
+                lx, ly = box_centre(last.box)
                 distance = np.hypot(cx - lx, cy - ly) / max(face.size, last.size)
                 reach = np.clip(LINK_SPEED * (frame - last.frame) / fps, *LINK_REACH)
                 if distance <= min(nearest, reach) and 0.5 <= face.size / last.size <= 2.0:
@@ -145,7 +147,7 @@ def lives(track: list[Face]) -> bool:
         return False
     size = float(np.median([f.size for f in track]))
     return all(_spread(points) >= OWN_MOTION * size for points in
-               ([_centre(f.box) for f in track], [f.anchor for f in track]))
+               ([box_centre(f.box) for f in track], [f.anchor for f in track]))
 
 
 def _spread(points) -> float:
@@ -188,5 +190,6 @@ def people(tracks: list[tuple[list[Face], int]], frames: np.ndarray, width: int,
     return np.array(rows, np.float64).reshape(-1, 6)
 
 
-def _centre(box) -> tuple[float, float]:
+def box_centre(box) -> tuple[float, float]:
+    """The middle of a box (x0, y0, x1, y1)."""
     return (box[0] + box[2]) / 2, (box[1] + box[3]) / 2

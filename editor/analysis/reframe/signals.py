@@ -52,7 +52,7 @@ import numpy as np
 from editor.analysis.camera_motion import fit_similarity, tracking_points
 from editor.analysis.colours import BINS, colour_histogram, read_table
 from editor.analysis.reframe.faces import COAST_S, DETECT_SIZE, EVERY_S, FOLLOW_S, Face, \
-    FaceDetector, link, people
+    FaceDetector, box_centre, link, people
 from editor.core.progress import CancelToken, ProgressCallback, no_progress
 from editor.media._av import WarningCallback
 from editor.media.decode import iter_frames
@@ -410,7 +410,7 @@ def extract_signals(path: str | Path, *, width: int, height: int, frame_count: i
         return detect.available and (i % every == 0 or i in resets or
                                      (i % follow == 0 and i - last_face < every))
 
-    faces: dict[int, list[Face]] = {}  # the current shot's detections, by frame
+    faces: list[Face] = []  # the current shot's detections
     tracks: list[tuple[list[Face], int]] = []  # (detections, last frame of their shot)
     index, rows = [], []
     last_report = time.monotonic()
@@ -454,8 +454,7 @@ def extract_signals(path: str | Path, *, width: int, height: int, frame_count: i
     def finish_shot():
         emit(motion.flush())
         finish_chunk()
-        tracks.extend((track, previous) for track in
-                      link([f for found in faces.values() for f in found], fps))
+        tracks.extend((track, previous) for track in link(faces, fps))
         faces.clear()
 
     for frame in iter_frames(path, fmt="yuv", width=a_w, height=a_h, fast=True,
@@ -474,7 +473,7 @@ def extract_signals(path: str | Path, *, width: int, height: int, frame_count: i
             # around the faces found a moment ago, else (every EVERY_S, and on a shot's
             # first frame, where none are known yet) on the whole picture
             found = detect(frame.detail, near if i % every else None)
-            faces[i] = [_face(i, box * (width / d_w), motion, scale) for box in found]
+            faces.extend(_face(i, box * (width / d_w), motion, scale) for box in found)
             if len(found):
                 last_face, near = i, found
         now = time.monotonic()
@@ -493,7 +492,7 @@ def extract_signals(path: str | Path, *, width: int, height: int, frame_count: i
 def _face(frame: int, box: np.ndarray, motion: MotionSaliency, scale: float) -> Face:
     """A detection (``box`` in source pixels) with its centre where it was in the view
     of the shot's first frame."""
-    x, y = motion.unmoved((box[0] + box[2]) / 2 / scale, (box[1] + box[3]) / 2 / scale)
+    x, y = motion.unmoved(*(v / scale for v in box_centre(box)))
     return Face(frame, tuple(float(v) for v in box), (x * scale, y * scale))
 
 
