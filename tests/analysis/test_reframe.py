@@ -498,6 +498,23 @@ def test_a_clicked_person_lost_by_the_tracking_is_followed_by_their_moving_face(
     assert np.all(xs + 102 >= 270)  # their face is not this person's
 
 
+def test_clicks_in_two_shots_are_each_joined_with_their_own_moving_face():
+    n = 120
+    walk = [[i, i // 60, 20 + 3 * (i % 60), 20, 80 + 3 * (i % 60), 110] for i in range(n)]
+    signals = Signals(W, H, n, np.arange(n), np.zeros(
+        (n, reframe_signals.MAX_BLOBS, reframe_signals.BLOB_FIELDS), np.float32),
+        people=np.array(walk, float))
+    # one subject clicked in both shots; each time its mask is lost after 15 frames
+    patch = {i: (35.0 + 3 * (i % 60), 80.0, 55.0 + 3 * (i % 60), 100.0)
+             for i in [*range(15), *range(60, 75)]}
+    xs, _, _, plans = plan(signals, [(0, 59), (60, n - 1)], (102, 180), fps=FPS,
+                           user_boxes=[patch])
+    faces = signals.people_boxes()
+    for face in faces:
+        assert all(xs[i] <= box[0] and box[2] <= xs[i] + 102 for i, box in face.items())
+    assert [p.follows for p in plans] == ["click", "click"]
+
+
 def test_several_clicked_subjects_kept_together_where_they_fit_else_the_main_one():
     n = 60
     signals = Signals(W, H, n, np.arange(n), np.zeros(

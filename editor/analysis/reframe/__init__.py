@@ -506,6 +506,7 @@ def plan(signals: Signals, shots: list[tuple[int, int]], crop: tuple[int, int], 
     reach = max(1, round(EXTENT_WINDOW_S * fps))
     context = max(2, round(CONTEXT_S * fps))
     people = signals.people_boxes()
+    clicked = [_with_faces(u, people) for u in user_boxes]
 
     def camera(first: int, last: int, pins: dict, follow: bool | None = None):
         """The path over ``first..last`` (pinned at ``pins`` as at keyframes), its
@@ -514,9 +515,7 @@ def plan(signals: Signals, shots: list[tuple[int, int]], crop: tuple[int, int], 
         keys = {f - first: v for f, v in {**keyframes, **pins}.items() if first <= f <= last}
         # the clicked subjects (with their faces); where there are none, the people
         # whose faces move
-        clicked = _seen(user_boxes, first, last)
-        subjects = [_with_face(u, people) for u in clicked] if clicked else \
-            _seen(people, first, last)
+        subjects = _seen(clicked, first, last) or _seen(people, first, last)
         chosen = _one_subject(boxes[first:last + 1], crop)
         if follow is None:
             follow = (chosen[:, 0, 4] > 0).mean() >= MIN_PRESENCE
@@ -584,20 +583,19 @@ def plan(signals: Signals, shots: list[tuple[int, int]], crop: tuple[int, int], 
     return xs, ys, padded, plans
 
 
-def _with_face(tracked: dict[int, tuple], people: list[dict[int, tuple]]) -> dict[int, tuple]:
-    """A clicked subject's tracked boxes joined with the person box of its face, where
-    one moves (the person box holds the tracked box's centre on most of the frames
-    where both are known): their union where both are known, the face's alone where the
-    tracking lost the subject (a mask that kept a patch of a dark suit, then lost it)."""
+def _with_faces(tracked: dict[int, tuple], people: list[dict[int, tuple]]) -> dict[int, tuple]:
+    """A clicked subject's tracked boxes (in any number of shots) joined with the person
+    box of each moving face that is theirs (it holds the tracked box's centre on most of
+    the frames where both are known): their union where both are known, the face's alone
+    where the tracking lost the subject (a mask that kept a patch of a dark suit, then
+    lost it)."""
+    joined = dict(tracked)
     for person in people:
         both = [f for f in tracked if f in person]
-        holds = [_holds_point(person[f], tracked[f]) for f in both]
-        if both and np.mean(holds) >= 0.5:
-            joined = dict(person)
-            for f, box in tracked.items():
-                joined[f] = _union(box, person[f]) if f in person else box
-            return joined
-    return tracked
+        if both and np.mean([_holds_point(person[f], tracked[f]) for f in both]) >= 0.5:
+            for f, box in person.items():
+                joined[f] = _union(joined[f], box) if f in joined else box
+    return joined
 
 
 def _holds_point(box: tuple, other: tuple) -> bool:
