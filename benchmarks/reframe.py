@@ -272,13 +272,17 @@ def _signal_arrays(cache: AnalysisCache):
         yield cache.get_arrays(path.stem)
 
 
+def _big_clips(folder: Path) -> list[dict]:
+    """The corpus's 1080p clips (all its clips where it has none)."""
+    clips = json.loads((folder / "corpus.json").read_text())["clips"]
+    return [c for c in clips if c["height"] >= 1080] or clips
+
+
 def render_speed(folder: Path, aspect: str, seconds: float) -> dict | None:
     """Render the first ``seconds`` of the corpus's first 1080p clip (× real time)."""
     from editor.analysis.reframe.render import render
 
-    index = json.loads((folder / "corpus.json").read_text())
-    big = [c for c in index["clips"] if c["height"] >= 1080] or index["clips"]
-    clip = big[0]
+    clip = _big_clips(folder)[0]
     video = folder / clip["video"]
     n = min(clip["frame_count"], int(seconds * clip["fps"]))
     result = reframe(video, aspect=aspect, cache=AnalysisCache(tempfile.mkdtemp()))
@@ -294,12 +298,12 @@ def render_speed(folder: Path, aspect: str, seconds: float) -> dict | None:
 
 
 def face_cost(folder: Path, rounds: int = 2) -> dict:
-    """What the face signal costs: the subject analysis of the corpus's 1080p clips with
-    and without it, alternately in one run (× real time, the best of ``rounds``)."""
+    """What the face signal costs: the subject analysis of the corpus's 1080p clips
+    (:func:`_big_clips`) with and without it, alternately in one run (× real time, the
+    best of ``rounds``)."""
     from editor.analysis.reframe.signals import extract_signals
 
-    index = json.loads((folder / "corpus.json").read_text())
-    big = [c for c in index["clips"] if c["height"] >= 1080]
+    big = _big_clips(folder)
     seconds = sum(c["frame_count"] / c["fps"] for c in big)
     best = {True: float("inf"), False: float("inf")}
     for _ in range(rounds):
@@ -390,7 +394,7 @@ def markdown(report: dict) -> str:
     if report.get("face_cost"):
         f = report["face_cost"]
         lines += ["## What the face signal costs", "",
-                  f"Subject analysis of the 1080p clips ({', '.join(f['clips'])}), with and "
+                  f"Subject analysis of the 1080p clips (or all, where none; {', '.join(f['clips'])}), with and "
                   f"without faces, alternately in one run (best of two): "
                   f"**{f['with_faces']}×** real time with faces, {f['without_faces']}× without "
                   f"(**{f['ratio']}×** the speed)", ""]
