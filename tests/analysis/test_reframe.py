@@ -486,7 +486,7 @@ def test_a_clicked_person_lost_by_the_tracking_is_followed_by_their_moving_face(
     n = 60
     signals = Signals(W, H, n, np.arange(n), np.zeros(
         (n, reframe_signals.MAX_BLOBS, reframe_signals.BLOB_FIELDS), np.float32),
-        people=np.array([[i, 0, 20 + 3 * i, 20, 80 + 3 * i, 110] for i in range(n)], float))
+        people=np.array([[i, 0, 20 + 3 * i, 20, 80 + 3 * i, 110, 1] for i in range(n)], float))
     # the click's mask held a patch of the person's jacket, then lost it (frame 15)
     patch = {i: (35.0 + 3 * i, 80.0, 55.0 + 3 * i, 100.0) for i in range(15)}
     xs, _, _, plans = plan(signals, [(0, n - 1)], (102, 180), fps=FPS, user_boxes=[patch])
@@ -500,7 +500,7 @@ def test_a_clicked_person_lost_by_the_tracking_is_followed_by_their_moving_face(
 
 def test_clicks_in_two_shots_are_each_joined_with_their_own_moving_face():
     n = 120
-    walk = [[i, i // 60, 20 + 3 * (i % 60), 20, 80 + 3 * (i % 60), 110] for i in range(n)]
+    walk = [[i, i // 60, 20 + 3 * (i % 60), 20, 80 + 3 * (i % 60), 110, 1] for i in range(n)]
     signals = Signals(W, H, n, np.arange(n), np.zeros(
         (n, reframe_signals.MAX_BLOBS, reframe_signals.BLOB_FIELDS), np.float32),
         people=np.array(walk, float))
@@ -513,6 +513,21 @@ def test_clicks_in_two_shots_are_each_joined_with_their_own_moving_face():
     for face in faces:
         assert all(xs[i] <= box[0] and box[2] <= xs[i] + 102 for i, box in face.items())
     assert [p.follows for p in plans] == ["click", "click"]
+
+
+def test_a_still_face_is_framed_only_where_nothing_else_is_a_subject():
+    n = 60
+    blobs = np.zeros((n, reframe_signals.MAX_BLOBS, reframe_signals.BLOB_FIELDS), np.float32)
+    still = [[i, 0, 210, 30, 280, 150, 0] for i in range(n)]  # a seated person, right
+    signals = Signals(W, H, n, np.arange(n), blobs, people=np.array(still, float))
+    xs, _, _, plans = plan(signals, [(0, n - 1)], (102, 180), fps=FPS)
+    assert np.all(xs <= 210) and np.all(xs + 102 >= 280)  # not the empty middle
+    assert plans[0].follows == "face"
+    # someone walks on the left: they are the subject, the still face is not
+    blobs[:, 0] = [(40 + i, 40, 80 + i, 170, 0.02, 60 + i, 105) for i in range(n)]
+    xs, _, _, plans = plan(signals, [(0, n - 1)], (102, 180), fps=FPS)
+    assert all(xs[i] <= 40 + i and 80 + i <= xs[i] + 102 for i in range(n))
+    assert plans[0].follows == "motion"
 
 
 def test_several_clicked_subjects_kept_together_where_they_fit_else_the_main_one():

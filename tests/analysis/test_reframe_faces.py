@@ -113,6 +113,32 @@ def test_without_a_face_detector_the_person_is_lost_and_a_note_says_why(face_cli
     assert any("Faces are not looked for" in note for note in notes)
 
 
+def test_a_talking_head_that_barely_moves_is_framed(tmp_path):
+    """A person sitting still on the right (swaying half a pixel, as a speaker on a
+    tripod shot): nothing moves enough to be a subject, so the camera frames the still
+    face rather than the empty middle of the picture."""
+    path, x, y = tmp_path / "talk.mp4", W - FACE.shape[1] - 10, 60
+    background = _background(3)[:, :W]
+    with av.open(str(path), "w") as out:
+        video = out.add_stream("libx264", rate=FPS)
+        video.width, video.height, video.pix_fmt = W, H, "yuv420p"
+        video.codec_context.time_base = Fraction(1, FPS)
+        for n in range(SHOT):
+            shift = np.float32([[1, 0, x + 0.5 * np.sin(n / 4)], [0, 1, y]])
+            face = cv2.warpAffine(FACE, shift, (W, H), flags=cv2.INTER_LINEAR)
+            inside = cv2.warpAffine(np.ones(FACE.shape[:2], np.float32), shift, (W, H))
+            img = background * (1 - inside[..., None]) + face
+            frame = av.VideoFrame.from_ndarray(np.clip(img, 0, 255).astype(np.uint8),
+                                               format="rgb24")
+            frame.pts = n
+            out.mux(video.encode(frame))
+        out.mux(video.encode(None))
+    result = reframe(path, aspect="9:16")
+    fx0, _, fx1, _ = FACE_IN_PATCH
+    assert _kept(result, [(x + fx0, 0, x + fx1, 0)] * SHOT) == 1.0
+    assert [s.follows for s in result.shots] == ["face"]
+
+
 def test_the_walking_person_is_the_one_person_found_around_their_face(face_clip, monkeypatch):
     path, faces, _ = face_clip
     looked = []
@@ -134,7 +160,9 @@ def test_the_walking_person_is_the_one_person_found_around_their_face(face_clip,
     assert len(looked) == len(range(0, 2 * SHOT, follow))
     searches = sum(search for _, search in looked)  # and on each shot's first frame
     assert searches == len(set(range(0, 2 * SHOT, follow * round(EVERY_S / FOLLOW_S))) | {SHOT})
-    [person] = signals.people_boxes()  # not the photo on the wall
+    [person] = signals.people_boxes()  # not the photo on the wall ...
+    [photo] = signals.people_boxes(moving=False)  # ... which is a still face
+    assert min(photo) >= SHOT
     assert min(person) <= 2 and SHOT - 4 <= max(person) < SHOT
     for frame, (x0, y0, x1, y1) in person.items():
         fx0, fy0, fx1, fy1 = faces[frame]
@@ -191,8 +219,9 @@ def test_a_person_goes_on_at_their_speed_a_moment_after_their_face_is_lost():
     next_shot = 24
     rows = people([(t, next_shot - 1) for t in (walking, leaving, photo)], np.arange(40), W, H,
                   coast=10)
-    boxes = {person: {int(r[0]): r[2:] for r in rows if r[1] == person} for person in (0, 1)}
-    assert set(rows[:, 1]) == {0, 1}  # not the photo
+    boxes = {person: {int(r[0]): r[2:6] for r in rows if r[1] == person} for person in (0, 1)}
+    assert set(rows[rows[:, 6] == 1, 1]) == {0, 1}  # the moving ones first
+    assert set(rows[rows[:, 6] == 0, 1]) == {2}  # the photo: a still face
     assert sorted(boxes[0]) == list(range(0, 24))  # 10 frames more, but not into the next shot
     first, last = person_box(walking[0].box, W, H), person_box(walking[-1].box, W, H)
     assert np.allclose(boxes[0][0], first) and np.allclose(boxes[0][15], last)

@@ -15,7 +15,8 @@ the camera does not explain, spectral-residual visual saliency, the colours of w
 moves in each shot) and the people whose faces move on their own (:mod:`.faces`),
 cached per file, and a clicked subject (or several, by rank) followed through its shot
 by the matting engine (a clicked person's moving face fills in where that tracking
-loses them; a shot without a click follows its people alike); per shot, one subject
+loses them; a shot without a click follows its people alike, and one where nothing
+moves enough to be a subject frames its still faces); per shot, one subject
 is followed through the blobs (a Viterbi pass: strong blobs, no jumps to far-off
 ones), each frame's subject becomes an interval the crop must cover with a margin (and,
 where the box is sure, the box itself at a much higher cost), and an L1-optimal path
@@ -55,7 +56,7 @@ __all__ = ["VERSION", "ReframeResult", "ShotPlan", "reframe", "plan", "parse_asp
            "crop_size", "output_size", "to_suggestions", "path_from_suggestions",
            "reduce_keyframes", "click_entry", "subject_click", "Signals"]
 
-VERSION = 12
+VERSION = 13
 ASPECTS = ("9:16", "1:1", "4:5", "4:3", "16:9")
 MARGIN = 0.05          # of the crop's width/height, kept around the subject
 PAD_WIDTH = 1.2        # a shot is padded when its subject is this much wider than the
@@ -92,7 +93,8 @@ class ShotPlan:
     # the clicks on subjects: [x, y, frame], or [x, y, frame, rank] after the main one
     subjects: list[list[float]] = field(default_factory=list)
     # what its camera follows: "click" (the clicked subjects), "face" (people whose faces
-    # move), "motion" (the subject blobs) or "nothing" (no subject: the camera stays)
+    # move, or still faces where nothing else is a subject), "motion" (the subject
+    # blobs) or "nothing" (no subject: the camera stays)
     follows: str = "motion"
 
     def to_dict(self) -> dict:
@@ -505,13 +507,14 @@ def plan(signals: Signals, shots: list[tuple[int, int]], crop: tuple[int, int], 
     step = max(1, round(KNOT_S * fps))
     reach = max(1, round(EXTENT_WINDOW_S * fps))
     context = max(2, round(CONTEXT_S * fps))
-    people = signals.people_boxes()
+    people, still = signals.people_boxes(), signals.people_boxes(moving=False)
     clicked = [_with_faces(u, people) for u in user_boxes]
 
     def camera(first: int, last: int, pins: dict, follow: bool | None = None):
         """The path over ``first..last`` (pinned at ``pins`` as at keyframes), its
-        camera mode and the subject blobs it followed. ``follow``: whether there is a
-        subject to follow (None: whether one shows on enough of these frames)."""
+        camera mode, the subject blobs it followed and what it follows
+        (:attr:`ShotPlan.follows`). ``follow``: whether there is a subject blob to
+        follow (None: whether one shows on enough of these frames)."""
         keys = {f - first: v for f, v in {**keyframes, **pins}.items() if first <= f <= last}
         # the clicked subjects (with their faces); where there are none, the people
         # whose faces move
@@ -521,6 +524,11 @@ def plan(signals: Signals, shots: list[tuple[int, int]], crop: tuple[int, int], 
             follow = (chosen[:, 0, 4] > 0).mean() >= MIN_PRESENCE
         if not follow:
             chosen = np.zeros_like(chosen)  # something passing by, not a subject
+            # nothing moves: the faces that stay still (a talking head) rather than
+            # the empty middle of the picture
+            subjects = subjects or _seen(still, first, last)
+        follows = "click" if _seen(clicked, first, last) else "face" if subjects else \
+            "motion" if chosen[:, 0, 4].any() else "nothing"
         axes = []
         for axis, size, c in ((0, width, cw), (1, height, ch)):
             lo, hi, centre, conf, firm = _target_intervals(
@@ -529,28 +537,26 @@ def plan(signals: Signals, shots: list[tuple[int, int]], crop: tuple[int, int], 
                                   step=step, keyframes={f: v[axis] for f, v in keys.items()},
                                   mode=mode, firm=firm))
         path = np.stack([a.positions for a in axes], axis=1)
-        return path, max(axes[0].mode, axes[1].mode, key=MODES.index), chosen
+        return path, max(axes[0].mode, axes[1].mode, key=MODES.index), chosen, follows
 
     path = np.zeros((n, 2))
     padded = np.zeros(n, bool)
     incoming, outgoing = {}, {}  # per transition's first frame: (path, holds its subject)
     cameras = []  # (mode, padded) per span
     for k, (start, end, lo, hi) in enumerate(spans):
-        shot, shot_mode, chosen = camera(start, end, {})
+        shot, shot_mode, chosen, follows = camera(start, end, {})
         path[start:end + 1] = shot
         follow = bool(chosen[:, 0, 4].any())
         main = next(iter(_seen(user_boxes, start, end)), {})
         shot_padded = not any(start <= f <= end for f in keyframes) and _needs_padding(
             chosen, main, start, crop, width, round(PAD_MIN_S * fps))
-        follows = "click" if main else "face" if _seen(people, start, end) else \
-            "motion" if follow else "nothing"
         cameras.append((shot_mode, shot_padded, follows))
         # into the transitions on either side, from where this shot's camera is on its
         # first (last) frame: to the clip's ends all the way, between two shots handed
         # over below
         if lo < start:
             pins = {start: tuple(shot[0])}
-            ext, _, followed = camera(lo, min(end, start + context), pins, follow)
+            ext, _, followed, _ = camera(lo, min(end, start + context), pins, follow)
             ext, followed = ext[:start - lo], followed[:start - lo]
             if k:
                 incoming[lo] = (ext, _holds(followed, ext, crop))
@@ -558,7 +564,7 @@ def plan(signals: Signals, shots: list[tuple[int, int]], crop: tuple[int, int], 
                 path[lo:start] = ext
         if hi > end:
             pins = {end: tuple(shot[-1])}
-            ext, _, followed = camera(max(start, end - context), hi, pins, follow)
+            ext, _, followed, _ = camera(max(start, end - context), hi, pins, follow)
             ext, followed = ext[-(hi - end):], followed[-(hi - end):]
             if k == len(spans) - 1:
                 path[end + 1:hi + 1] = ext

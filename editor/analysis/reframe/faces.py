@@ -16,11 +16,12 @@ size both in the picture and with the camera's motion since the shot's first fra
 undone (a photo the camera pans past moves only in the picture; one the camera holds
 still moves in neither, even where the camera's motion was misjudged). The motion map
 on the face is no test: a dancer's arm swinging in front of a photo moves there too. A
-still person's face is left to the other signals, as is a photo's, and so is a face
-the camera keeps in place by following it (its motion blob stays). A counted face
-becomes a person box (the head and the top of the shoulders under it), followed through
-its shot as a clicked subject is; several people are kept together where they fit, the
-largest face first.
+counted face becomes a person box (the head and the top of the shoulders under it),
+followed through its shot as a clicked subject is; several people are kept together
+where they fit, the largest face first. A still face (a person sitting still, or a
+photo) is left to the other signals, and framed only in a shot where they find no
+subject at all: a talking head that barely moves, rather than a crop of the empty
+middle of the picture.
 """
 
 from __future__ import annotations
@@ -166,16 +167,19 @@ def person_box(box, width: int, height: int) -> tuple[float, float, float, float
 
 def people(tracks: list[tuple[list[Face], int]], frames: np.ndarray, width: int, height: int,
            coast: int) -> np.ndarray:
-    """``[M, 6]`` rows ``(frame, person, x0, y0, x1, y1)``: the person box of each track
-    (``tracks``: its detections and the last frame of its shot) that :func:`lives`, on
-    the decoded ``frames`` from its first detection on, moving linearly between
-    detections and then, for ``coast`` frames within its shot, on at the speed it had (a
-    face turned away or leaving the picture is not found, and goes on where it was
-    going); people are numbered from the largest face."""
-    living = sorted(((track, end) for track, end in tracks if lives(track)),
-                    key=lambda t: -np.median([f.size for f in t[0]]))
+    """``[M, 7]`` rows ``(frame, person, x0, y0, x1, y1, moves)``: the person box of each
+    track (``tracks``: its detections and the last frame of its shot) seen on at least
+    :data:`MIN_DETECTIONS` frames, on the decoded ``frames`` from its first detection
+    on, moving linearly between detections and then, for ``coast`` frames within its
+    shot, on at the speed it had (a face turned away or leaving the picture is not
+    found, and goes on where it was going). ``moves`` is 1 where the track
+    :func:`lives`, 0 for a still face (a person sitting still, or a photo). People are
+    numbered moving ones first, each group from the largest face."""
+    seen = [(track, end) for track, end in tracks if len(track) >= MIN_DETECTIONS]
+    ranked = sorted(seen, key=lambda t: (not lives(t[0]), -np.median([f.size for f in t[0]])))
     rows = []
-    for person, (track, end) in enumerate(living):
+    for person, (track, end) in enumerate(ranked):
+        moves = float(lives(track))
         at = np.array([f.frame for f in track])
         boxes = np.array([person_box(f.box, width, height) for f in track])
         speed = (boxes[-1] - boxes[-2]) / (at[-1] - at[-2])
@@ -186,8 +190,8 @@ def people(tracks: list[tuple[list[Face], int]], frames: np.ndarray, width: int,
                 box = np.clip(boxes[-1] + speed * (frame - at[-1]), 0, [width, height] * 2)
                 if box[2] - box[0] < 1:
                     break  # gone out of the picture
-            rows.append([frame, person, *box])
-    return np.array(rows, np.float64).reshape(-1, 6)
+            rows.append([frame, person, *box, moves])
+    return np.array(rows, np.float64).reshape(-1, 7)
 
 
 def box_centre(box) -> tuple[float, float]:

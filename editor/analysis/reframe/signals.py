@@ -32,7 +32,9 @@ The signals, fused with weights:
   of the frame, linked into tracks through the shot; a face that moves on its own (the
   camera's motion taken out; a photo on the wall does not) gives a person box, kept
   apart from the blobs (:attr:`Signals.people`): the planner follows it through its
-  shot as it follows a clicked subject, where the user clicked none.
+  shot as it follows a clicked subject, where the user clicked none. A still face
+  (a talking head, or a photo) is kept too, marked as such: the planner frames it
+  only in a shot where nothing else is a subject.
 
 People without a visible face (from behind, in profile, under a helmet) have no
 detector here: opencv's HOG people detector needs full-height people at a size the
@@ -88,8 +90,8 @@ class Signals:
     frame ``index[i]`` (``cx, cy``: its saliency-weighted centre); unused slots have
     score 0. Frames the decoder did not deliver (a damaged stream) take the blobs of
     the nearest decoded frame (:meth:`per_frame`). ``people``: rows ``(frame, person,
-    x0, y0, x1, y1)``, the box of each person whose face moves on its own
-    (:func:`~editor.analysis.reframe.faces.people`).
+    x0, y0, x1, y1, moves)``, the box of each person whose face was found, ``moves`` 1
+    where it moves on its own (:func:`~editor.analysis.reframe.faces.people`).
     """
 
     width: int
@@ -97,13 +99,14 @@ class Signals:
     frame_count: int
     index: np.ndarray  # int64 [N]
     boxes: np.ndarray  # float32 [N, MAX_BLOBS, BLOB_FIELDS]
-    people: np.ndarray = field(default_factory=lambda: np.zeros((0, 6)))
+    people: np.ndarray = field(default_factory=lambda: np.zeros((0, 7)))
 
-    def people_boxes(self) -> list[dict[int, tuple[float, float, float, float]]]:
-        """Each person's box by frame, the largest face first."""
-        return [{int(r[0]): tuple(float(v) for v in r[2:])
-                 for r in self.people[self.people[:, 1] == person]}
-                for person in np.unique(self.people[:, 1])]
+    def people_boxes(self, moving: bool = True) -> list[dict[int, tuple[float, float, float, float]]]:
+        """The box by frame of each person whose face moves on its own (``moving``) or
+        stays still, the largest face first."""
+        rows = self.people[self.people[:, 6] == float(moving)]
+        return [{int(r[0]): tuple(float(v) for v in r[2:6]) for r in rows[rows[:, 1] == person]}
+                for person in np.unique(rows[:, 1])]
 
     def per_frame(self) -> np.ndarray:
         """``[frame_count, MAX_BLOBS, BLOB_FIELDS]``: every frame's blobs (nearest
@@ -128,7 +131,7 @@ class Signals:
             boxes = arrays["boxes"].astype(np.float32)
             people = arrays["people"].astype(np.float64)
             if boxes.ndim != 3 or boxes.shape[1:] != (MAX_BLOBS, BLOB_FIELDS) or \
-                    people.ndim != 2 or people.shape[1] != 6:
+                    people.ndim != 2 or people.shape[1] != 7:
                 return None
             return cls(w, h, n, arrays["index"].astype(np.int64), boxes, people)
         except (KeyError, ValueError, TypeError):
