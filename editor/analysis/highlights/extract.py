@@ -3,9 +3,11 @@
 Audio is resampled to 48 kHz (all channels) and cut into 100 ms blocks: each block gives
 its K-weighted loudness energy (:mod:`.loudness`) and four 25 ms frames give the spectral
 features (energy, spectral flux, speech-band ratio, spectral flatness). Of the video only
-keyframes are decoded (at most two a second), for their colourfulness: motion, brightness
-and cut rhythm come from the shot engine's cached per-frame features instead, so the
-pictures are decoded once for both engines.
+keyframes are decoded (at most two a second), for their colourfulness and the largest
+frontal face on them (the reframe's face detector, on an upright copy
+:data:`~editor.analysis.reframe.faces.DETECT_SIZE` pixels on its shorter side): motion,
+brightness and cut rhythm come from the shot engine's cached per-frame features instead,
+so the pictures are decoded once for both engines.
 
 Everything kept is a few floats per 25 ms, so memory stays small whatever the length.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 import av
@@ -22,8 +25,11 @@ import numpy as np
 
 from editor.core.progress import CancelToken, ProgressCallback, no_progress
 from editor.media._av import WarningCallback, open_input, read_packets, video_stream, warner
+from editor.media.decode import FrameView
+from editor.media.probe import rotation_of
 
 from editor.analysis.highlights import loudness
+from editor.analysis.reframe.faces import DETECT_SIZE, FaceDetector
 
 FRAME = loudness.RATE // 40  # 25 ms spectral frames
 FRAMES_PER_BLOCK = loudness.BLOCK // FRAME
@@ -44,6 +50,8 @@ class RawSignals:
     flatness: np.ndarray  # spectral flatness in 300-3400 Hz (0 tonal .. 1 noise)
     key_times: np.ndarray  # seconds of the decoded keyframes
     colourfulness: np.ndarray  # Hasler-Suesstrunk colourfulness of each keyframe
+    faces: np.ndarray  # the largest face's height on each keyframe, of its shorter side
+                       # (0: none; NaN: no face detector in this OpenCV)
     has_audio: bool = True
     warnings: tuple[str, ...] = field(default=())
 
@@ -61,7 +69,7 @@ class RawSignals:
 
 
 _ARRAYS = ("block_energy", "frame_energy", "flux", "speech_ratio", "flatness", "key_times",
-           "colourfulness")
+           "colourfulness", "faces")
 
 
 def colourfulness(rgb: np.ndarray) -> float:
@@ -69,6 +77,30 @@ def colourfulness(rgb: np.ndarray) -> float:
     r, g, b = (rgb[:, :, i].astype(np.float32) for i in range(3))
     rg, yb = r - g, 0.5 * (r + g) - b
     return float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
+
+
+class _FaceSizes:
+    """The largest frontal face on a keyframe, as a share of the picture's shorter
+    side (upright: a phone's rotated clip too); NaN without a face detector."""
+
+    def __init__(self):
+        self.detect = FaceDetector()
+        self.view: FrameView | None = None
+
+    def __call__(self, frame: av.VideoFrame) -> float:
+        if not self.detect.available:
+            return float("nan")
+        if self.view is None or not self.view.fits(frame):
+            w, h = frame.width, frame.height
+            if rotation_of(frame) // 90 % 2:
+                w, h = h, w
+            side = min(DETECT_SIZE, w, h)
+            self.view = FrameView(frame, "gray", side if w < h else None,
+                                  side if w >= h else None, Fraction(1), rotate=True,
+                                  fast=True)
+        gray = self.view.image(frame)
+        found = self.detect(gray)
+        return float((found[:, 3] - found[:, 1]).max() / min(gray.shape)) if len(found) else 0.0
 
 
 class _AudioAnalyser:
@@ -131,7 +163,7 @@ def extract_signals(path: str | Path, *, duration_s: float = 0.0,
                     progress: ProgressCallback = no_progress,
                     cancel: CancelToken | None = None,
                     on_warning: WarningCallback | None = None) -> RawSignals:
-    """Demux ``path`` once: analyse all of its audio and its keyframes' colours."""
+    """Demux ``path`` once: analyse all of its audio and its keyframes' colours and faces."""
     path = Path(path)
     warnings: list[str] = []
     warn = warner(lambda m: (warnings.append(m), on_warning and on_warning(m)))
@@ -152,6 +184,8 @@ def extract_signals(path: str | Path, *, duration_s: float = 0.0,
         v_origin, a_origin = video.start_time or 0, (audio.start_time or 0) if audio else 0
         key_times: list[float] = []
         colours: list[float] = []
+        faces: list[float] = []
+        face_size = _FaceSizes()
         last_key = -1e9
         audio_start = None
         decoded = 0
@@ -167,6 +201,7 @@ def extract_signals(path: str | Path, *, duration_s: float = 0.0,
                 rgb = frame.to_ndarray(format="rgb24", width=_THUMB_WIDTH, height=h)
                 key_times.append(float((frame.pts - v_origin) * video.time_base))
                 colours.append(colourfulness(rgb))
+                faces.append(face_size(frame))
 
         def take_audio(frames) -> None:
             nonlocal audio_start
@@ -220,5 +255,6 @@ def extract_signals(path: str | Path, *, duration_s: float = 0.0,
     progress(total, total, "listened")
     return RawSignals(**arrays, key_times=np.asarray(key_times)[order],
                       colourfulness=np.asarray(colours)[order],
+                      faces=np.asarray(faces, float)[order],
                       has_audio=analyser is not None and len(arrays["block_energy"]) > 0,
                       warnings=tuple(warnings))

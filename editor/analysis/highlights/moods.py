@@ -3,9 +3,10 @@
 A segment's score is the weighted mean of its normalised signals' departures from the
 video's typical level (0.5), mapped back to 0..1:
 ``score = 0.5 + sum(w * (s - 0.5)) / sum(|w|)`` over the signals that were measured. A
-negative weight asks for *less* of a signal. No built-in mood gives any one signal more
-than about a quarter of the total weight (loudness at most 22 %): a constant
-music bed or a loud crowd over a static shot cannot decide a mood on its own.
+negative weight asks for *less* of a signal. No built-in mood gives loudness more than
+22 % of its total weight, or any other signal more than 28 % (but speech in ``story``,
+36 %: a story is told): a constant music bed or a loud crowd over a static shot cannot
+decide a mood on its own.
 
 * ``energetic``: action. Fast motion, quick cutting, dense onsets and a pulse; louder and
   more colourful helps. Picks the most intense moments wherever they are.
@@ -13,7 +14,8 @@ music bed or a loud crowd over a static shot cannot decide a mood on its own.
   slightly favours bright, colourful pictures (a calm scene, not a black screen).
 * ``story``: a summary of the whole arc: the source is split into equal chapters and each
   gives one segment, in order. Within a chapter it favours speech (cut at pauses, so
-  sentences stay whole), people-scale motion and well-lit, colourful pictures.
+  sentences stay whole), faces in view (the people the story is about, close-ups more),
+  people-scale motion and well-lit, colourful pictures.
 """
 
 from __future__ import annotations
@@ -29,10 +31,10 @@ from editor.analysis.highlights.signals import SIGNALS
 
 MOODS: dict[str, dict[str, float]] = {
     "energetic": {"motion": 1.0, "cuts": 1.0, "onsets": 0.8, "loudness": 0.6, "beat": 0.4,
-                  "colour": 0.3, "brightness": 0.2, "speech": 0.0},
+                  "colour": 0.3, "brightness": 0.2, "speech": 0.0, "faces": 0.0},
     "calm": {"motion": -1.0, "loudness": -0.8, "onsets": -0.6, "cuts": -0.5, "beat": -0.2,
-             "speech": -0.2, "brightness": 0.2, "colour": 0.1},
-    "story": {"speech": 1.0, "motion": 0.3, "loudness": 0.2, "brightness": 0.4,
+             "speech": -0.2, "brightness": 0.2, "colour": 0.1, "faces": 0.0},
+    "story": {"speech": 1.0, "faces": 0.5, "motion": 0.3, "loudness": 0.2, "brightness": 0.4,
               "colour": 0.3, "onsets": 0.1, "cuts": 0.0, "beat": 0.0},
 }
 MOOD_HELP = {

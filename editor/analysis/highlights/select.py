@@ -337,6 +337,7 @@ def _reasons(signals: Signals, weights: dict[str, float], a_s: float, b_s: float
                          else "no cut" if cuts_inside == 0 else "few cuts"),
         "brightness": lambda: ("bright", "dark"),
         "colour": lambda: ("colourful", "muted colours"),
+        "faces": lambda: ("faces in view", "no faces"),
     }
     contributions = []
     for name, w in weights.items():

@@ -15,10 +15,12 @@ Signals (:data:`SIGNALS`), what they measure and where they come from:
 * ``cuts``: shot boundaries (cuts and transitions) in a centred 4 s window. Shot engine.
 * ``brightness``: mean luma, 0..1. Shot features.
 * ``colour``: colourfulness of the keyframes (Hasler and Suesstrunk). Own pass.
-
-Faces/people presence is **not measured**: this environment has no detector that works
-offline (OpenCV 5 has no Haar cascades and no HOG people detector; no YuNet model file
-ships in any installed package; torchvision's detectors need downloaded weights).
+* ``faces``: the largest frontal face on the keyframes, as a share of the picture's
+  shorter side (a close-up is more than a crowd far off). Own pass, the reframe's face
+  detector (OpenCV's frontal Haar cascade). **Limits**: faces in profile, from behind or
+  under a ninth of the shorter side are not found, nor people without a visible face (no
+  person detector works offline here); a face on a poster counts; between keyframes (a
+  few seconds apart in many files) the curve is interpolated.
 
 **Normalisation per video**: ``(x - median) / max(robust spread, floor)`` through a
 logistic, so 0.5 is this video's typical level and 0.12/0.88 are two spreads below/above.
@@ -45,13 +47,14 @@ from editor.analysis import shots as shots_engine
 from editor.analysis.highlights import loudness
 from editor.analysis.highlights.extract import FRAME, RawSignals, extract_signals
 
-VERSION = 1  # of the raw pass; bump when extract.py changes
+VERSION = 2  # of the raw pass; bump when extract.py changes
 STEP = 0.1  # seconds per grid point
-SIGNALS = ("loudness", "onsets", "beat", "speech", "motion", "cuts", "brightness", "colour")
+SIGNALS = ("loudness", "onsets", "beat", "speech", "motion", "cuts", "brightness", "colour",
+           "faces")
 FLOORS = {"loudness": 3.0, "onsets": 0.5, "beat": 0.08, "speech": 0.12, "motion": 0.4,
-          "cuts": 0.6, "brightness": 0.06, "colour": 8.0}
-NOTES = ("faces/people: not measured (no offline face or person detector in this "
-         "environment)",)
+          "cuts": 0.6, "brightness": 0.06, "colour": 8.0, "faces": 0.05}
+NOTES = ("faces: frontal faces on the keyframes only; people without a visible face are "
+         "not measured (no offline person detector in this environment)",)
 _FRAME_S = FRAME / loudness.RATE
 _CUT_WINDOW_S = 4.0
 
@@ -292,6 +295,7 @@ def derive(path, frame_rate: FrameRate, shot_result, features, raw: RawSignals,
                    - np.searchsorted(boundary_times, grid - half)).astype(float)
     if len(raw.key_times):
         out["colour"] = _to_grid(raw.key_times, raw.colourfulness, n)
+        out["faces"] = _to_grid(raw.key_times, raw.faces, n)
 
     raw_grid = {name: out.get(name, np.full(n, np.nan)) for name in SIGNALS}
     norm = {name: normalise(values, FLOORS[name]) for name, values in out.items()
