@@ -9,11 +9,13 @@ import pytest
 
 from editor.analysis import highlights as hl
 from editor.analysis.highlights import loudness
+from editor.analysis.highlights.select import _fit, _Picker
 from editor.analysis.highlights.signals import normalise, quiet_points
 from editor.core.cache import AnalysisCache
 from editor.core.errors import Cancelled, CutwiseError
 from editor.core.model import LANE_HIGHLIGHTS
 from editor.core.progress import CancelToken
+from editor.core.timecode import FrameRate
 from editor.media.errors import NoVideoStreamError
 from tests.analysis.test_highlights_media import ENERGETIC, SECONDS, make_clip
 from tests.clips import make_audio_only, make_video
@@ -148,6 +150,24 @@ def test_segments_respect_lengths_and_snap_to_cuts(clips, cache):
     on_cut = [s for s in edit.segments if s.start in cut_frames or s.end in cut_frames]
     assert on_cut, "no segment end on a shot boundary"
     assert any(kind == "shot" for s in edit.segments for kind in (s.start_at, s.end_at))
+
+
+def test_the_exact_length_is_found_on_cuts_and_pauses_when_two_ends_move_together():
+    """3 frames too long, with no boundary or pause 1-3 frames inside either end: the
+    start moves in to a cut 6 frames on and the end out to a pause 3 frames on, rather
+    than an end 3 frames into a sound (a word)."""
+    n, fps = 250, 25
+    grid = np.full(n // 10, 0.5)
+    signals = hl.Signals(path="synthetic", frame_rate=FrameRate(fps), frame_count=n,
+                         duration_s=n / fps, raw={"motion": grid}, norm={"motion": grid},
+                         boundaries=np.array([100, 106, 153]), transitions=[],
+                         quiet=(np.array([97, 156]) - 0.3) / fps, tempo=np.full(n // 10, np.nan),
+                         frame_times=np.arange(n) / fps)
+    picker = _Picker(signals, np.full(n // 10, 0.5), 25, 75)
+    picks = [[100, 153]]
+    _fit(picker, picks, 50)
+    assert picks == [[106, 156]]
+    assert [picker.kind(v) for v in picks[0]] == ["shot", "pause"]
 
 
 def test_order_by_score_and_weights_change_the_choice(clips, cache):

@@ -12,8 +12,10 @@
   shot boundary or a pause.
 
 Finally the lengths are fitted so the edit lasts exactly ``round(duration * fps)``
-frames: ends move to further boundaries/pauses where that fits, and one free end takes
-the remaining frames. Segments are then put in source order (or by score).
+frames: ends move to further boundaries/pauses where that fits, or two at once (one
+segment longer, another shorter) where their moves add up to what is left, and only
+then does one free end take the remaining frames (a cut inside a word, a frame into a
+shot). Segments are then put in source order (or by score).
 """
 
 from __future__ import annotations
@@ -272,6 +274,53 @@ def _fit(p: _Picker, picks: list[list[int]], target: int) -> None:
     def apply(k: int, side: int, move: int) -> None:
         picks[k][side] += -move if side == 0 else move
 
+    def landings(k: int, side: int, gap: int, limit: int) -> list[int]:
+        """The moves (positive: longer) of one end onto a boundary or pause, either
+        way, within its room and :data:`SNAP_S`."""
+        a, b = picks[k]
+        pos = picks[k][side]
+        out, inward = room(k, side, gap)
+        grow = min(out, limit - (b - a), p.snap)
+        shrink = min(inward, (b - a) - p.min_f // 2, p.snap)
+        lo, hi = (pos - grow, pos + shrink) if side == 0 else (pos - shrink, pos + grow)
+        return [pos - q if side == 0 else q - pos for q in p.candidates(lo, hi) if q != pos]
+
+    def fits(gap: int, limit: int) -> bool:
+        ordered = sorted(picks)
+        return all(p.min_f // 2 <= b - a <= limit for a, b in ordered) and \
+            all(x[1] + gap <= y[0] for x, y in zip(ordered, ordered[1:])) and \
+            ordered[0][0] >= 0 and ordered[-1][1] <= p.F
+
+    def pair(d: int, gap: int, limit: int) -> bool:
+        """Move two ends onto boundaries or pauses whose moves add up to ``d`` (one
+        may shorten while the other lengthens), the best score gained; whether any did."""
+        moves: dict[int, list[tuple[int, int]]] = {}
+        for k in range(len(picks)):
+            for side in (0, 1):
+                for move in landings(k, side, gap, limit):
+                    moves.setdefault(move, []).append((k, side))
+        best = None
+        for m1, first in moves.items():
+            for k1, s1 in first:
+                for k2, s2 in moves.get(d - m1, ()):
+                    if (k2, s2) <= (k1, s1):
+                        continue  # each pair once, never one end twice
+                    value = gain(k1, s1, m1) + gain(k2, s2, d - m1)
+                    if best is not None and value <= best[0]:
+                        continue
+                    apply(k1, s1, m1)
+                    apply(k2, s2, d - m1)
+                    if fits(gap, limit):
+                        best = (value, k1, s1, m1, k2, s2)
+                    apply(k2, s2, m1 - d)
+                    apply(k1, s1, -m1)
+        if best is None:
+            return False
+        _, k1, s1, m1, k2, s2 = best
+        apply(k1, s1, m1)
+        apply(k2, s2, d - m1)
+        return True
+
     for gap, limit in ((p.gap, p.max_f), (1, p.max_f), (1, p.F)):
         # 1) moves that land on another boundary or pause
         for _ in range(4 * len(picks)):
@@ -296,9 +345,12 @@ def _fit(p: _Picker, picks: list[list[int]], target: int) -> None:
                 break
             _, k, side, move = max(options)
             apply(k, side, move)
-        # 2) the rest on free ends, best score first, never moving a snapped end if a
-        #    free one can take it
+        # 2) two ends onto boundaries or pauses, one longer and one shorter if need be
         d = target - sum(b - a for a, b in picks)
+        if d and pair(d, gap, limit):
+            return
+        # 3) the rest on free ends, best score first, never moving a snapped end if a
+        #    free one can take it
         ends = [(p.kind(picks[k][side]) != FREE, -gain(k, side, 1 if d > 0 else -1), k, side)
                 for k in range(len(picks)) for side in (0, 1)]
         for _, _, k, side in sorted(ends):
