@@ -285,11 +285,16 @@ def _fit(p: _Picker, picks: list[list[int]], target: int) -> None:
         lo, hi = (pos - grow, pos + shrink) if side == 0 else (pos - shrink, pos + grow)
         return [pos - q if side == 0 else q - pos for q in p.candidates(lo, hi) if q != pos]
 
-    def fits(gap: int, limit: int) -> bool:
-        ordered = sorted(picks)
-        return all(p.min_f // 2 <= b - a <= limit for a, b in ordered) and \
-            all(x[1] + gap <= y[0] for x, y in zip(ordered, ordered[1:])) and \
-            ordered[0][0] >= 0 and ordered[-1][1] <= p.F
+    def fits(moved: set[int], gap: int, limit: int) -> bool:
+        """Whether the ``moved`` segments keep to their lengths, their neighbours and
+        the source."""
+        for k in moved:
+            a, b = picks[k]
+            if not p.min_f // 2 <= b - a <= limit or a < 0 or b > p.F or \
+                    (k and picks[k - 1][1] + gap > a) or \
+                    (k + 1 < len(picks) and b + gap > picks[k + 1][0]):
+                return False
+        return True
 
     def pair(d: int, gap: int, limit: int) -> bool:
         """Move two ends onto boundaries or pauses whose moves add up to ``d`` (one
@@ -310,7 +315,7 @@ def _fit(p: _Picker, picks: list[list[int]], target: int) -> None:
                         continue
                     apply(k1, s1, m1)
                     apply(k2, s2, d - m1)
-                    if fits(gap, limit):
+                    if fits({k1, k2}, gap, limit):
                         best = (value, k1, s1, m1, k2, s2)
                     apply(k2, s2, m1 - d)
                     apply(k1, s1, -m1)
