@@ -518,7 +518,8 @@ def plan(signals: Signals, shots: list[tuple[int, int]], crop: tuple[int, int], 
         keys = {f - first: v for f, v in {**keyframes, **pins}.items() if first <= f <= last}
         # the clicked subjects (with their faces); where there are none, the people
         # whose faces move
-        subjects = _seen(clicked, first, last) or _seen(people, first, last)
+        clicks = _seen(clicked, first, last)
+        subjects = clicks or _seen(people, first, last)
         chosen = _one_subject(boxes[first:last + 1], crop)
         if follow is None:
             follow = (chosen[:, 0, 4] > 0).mean() >= MIN_PRESENCE
@@ -527,7 +528,7 @@ def plan(signals: Signals, shots: list[tuple[int, int]], crop: tuple[int, int], 
             # nothing moves: the faces that stay still (a talking head) rather than
             # the empty middle of the picture
             subjects = subjects or _seen(still, first, last)
-        follows = "click" if _seen(clicked, first, last) else "face" if subjects else \
+        follows = "click" if clicks else "face" if subjects else \
             "motion" if chosen[:, 0, 4].any() else "nothing"
         axes = []
         for axis, size, c in ((0, width, cw), (1, height, ch)):

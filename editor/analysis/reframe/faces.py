@@ -175,11 +175,11 @@ def people(tracks: list[tuple[list[Face], int]], frames: np.ndarray, width: int,
     found, and goes on where it was going). ``moves`` is 1 where the track
     :func:`lives`, 0 for a still face (a person sitting still, or a photo). People are
     numbered moving ones first, each group from the largest face."""
-    seen = [(track, end) for track, end in tracks if len(track) >= MIN_DETECTIONS]
-    ranked = sorted(seen, key=lambda t: (not lives(t[0]), -np.median([f.size for f in t[0]])))
+    seen = [(lives(track), track, end) for track, end in tracks
+            if len(track) >= MIN_DETECTIONS]
+    ranked = sorted(seen, key=lambda t: (not t[0], -np.median([f.size for f in t[1]])))
     rows = []
-    for person, (track, end) in enumerate(ranked):
-        moves = float(lives(track))
+    for person, (moves, track, end) in enumerate(ranked):
         at = np.array([f.frame for f in track])
         boxes = np.array([person_box(f.box, width, height) for f in track])
         speed = (boxes[-1] - boxes[-2]) / (at[-1] - at[-2])
@@ -190,7 +190,7 @@ def people(tracks: list[tuple[list[Face], int]], frames: np.ndarray, width: int,
                 box = np.clip(boxes[-1] + speed * (frame - at[-1]), 0, [width, height] * 2)
                 if box[2] - box[0] < 1:
                     break  # gone out of the picture
-            rows.append([frame, person, *box, moves])
+            rows.append([frame, person, *box, float(moves)])
     return np.array(rows, np.float64).reshape(-1, 7)
 
 
