@@ -16,8 +16,9 @@ import pytest
 
 import editor.analysis.matting as matting
 import editor.analysis.reframe.signals as reframe_signals
-from editor.analysis.reframe import (HANDOVER_S, Signals, crop_size, output_size, parse_aspect,
-                                     path_from_suggestions, plan, reframe, to_suggestions)
+from editor.analysis.reframe import (HANDOVER_S, Signals, _narrow_to_tall, crop_size, output_size,
+                                     parse_aspect, path_from_suggestions, plan, reframe,
+                                     to_suggestions)
 from editor.analysis.reframe.path import plan_axis
 from editor.analysis.reframe.render import render
 from editor.core.cache import AnalysisCache
@@ -253,7 +254,7 @@ def test_sharp_edges_under_a_slow_zoom_do_not_read_as_motion():
 
 
 def _blob(x0, x1, score, y0=20.0, y1=170.0):
-    return (x0, y0, x1, y1, score, (x0 + x1) / 2, (y0 + y1) / 2)
+    return (x0, y0, x1, y1, score, (x0 + x1) / 2, (y0 + y1) / 2, x0, x1)
 
 
 def test_a_distractor_that_outshines_the_subject_briefly_is_not_followed():
@@ -295,10 +296,45 @@ def test_a_blob_that_swallowed_a_neighbour_keeps_the_subject_side():
     boxes = np.zeros((n, reframe_signals.MAX_BLOBS, reframe_signals.BLOB_FIELDS), np.float32)
     boxes[:, 0] = _blob(150, 200, 0.02)
     # for a while the blob takes in a neighbour on the right; its weight stays on the subject
-    boxes[40:55, 0] = (150, 20, 300, 170, 0.03, 180, 95)
+    boxes[40:55, 0] = (150, 20, 300, 170, 0.03, 180, 95, 150, 300)
     signals = Signals(W, H, n, np.arange(n), boxes)
     xs, _, padded, _ = plan(signals, [(0, n - 1)], (102, 180), fps=FPS)
     assert np.all(xs <= 150) and np.all(xs + 102 >= 200) and not padded.any()
+
+
+def test_a_blob_holds_a_tall_figure_apart_from_a_shorter_one_joined_to_it():
+    fused = np.zeros((180, 320), np.float32)
+    fused[30:170, 100:140] = 1.0   # a dancer
+    fused[100:170, 140:175] = 1.0  # a child beside, touching
+    blob = reframe_signals.blobs(fused, 2.0)[0]
+    assert tuple(blob[[0, 2]]) == (200, 350)       # one region, both figures
+    assert tuple(blob[[7, 8]]) == (200, 280)       # its tall part: the dancer alone
+    fused[:30, 100:140] = 1.0  # the dancer cut by the picture's top: heights unknown
+    assert tuple(reframe_signals.blobs(fused, 2.0)[0, [7, 8]]) == (200, 350)
+
+
+def test_a_blob_too_wide_for_the_crop_keeps_its_tall_figure():
+    n = 60
+    boxes = np.zeros((n, reframe_signals.MAX_BLOBS, reframe_signals.BLOB_FIELDS), np.float32)
+    # all shot long the subject (150-220) and a shorter figure on its right (to 300) are
+    # one blob, its weight on the shorter one, which moves more
+    boxes[:, 0] = (150, 20, 300, 170, 0.03, 260, 120, 150, 220)
+    signals = Signals(W, H, n, np.arange(n), boxes)
+    xs, _, padded, _ = plan(signals, [(0, n - 1)], (102, 180), fps=FPS)
+    assert np.all(xs <= 150) and np.all(xs + 102 >= 220) and not padded.any()
+
+
+def test_only_a_shorter_figure_on_one_side_inside_the_picture_is_cut_off():
+    beside = np.array([(150, 20, 300, 170, 0.03, 260, 120, 150, 220)], np.float32)
+    assert tuple(_narrow_to_tall(beside, 92, W)[0, [0, 2]]) == (150, 220)
+    both_sides = beside.copy()
+    both_sides[0, [7, 8]] = (180, 250)  # lower parts on either side: one figure's limbs
+    at_the_side = beside.copy()
+    at_the_side[0, 2] = W  # something tall that came in from the picture's side (a van)
+    fits = beside.copy()
+    fits[0, 2] = 230  # a blob the crop can hold is kept whole
+    for whole in (both_sides, at_the_side, fits):
+        assert np.array_equal(_narrow_to_tall(whole, 92, W), whole)
 
 
 # for 15 frames a neighbour touching the subject on the left joins its blob: a whole
@@ -524,7 +560,7 @@ def test_a_still_face_is_framed_only_where_nothing_else_is_a_subject():
     assert np.all(xs <= 210) and np.all(xs + 102 >= 280)  # not the empty middle
     assert plans[0].follows == "face"
     # someone walks on the left: they are the subject, the still face is not
-    blobs[:, 0] = [(40 + i, 40, 80 + i, 170, 0.02, 60 + i, 105) for i in range(n)]
+    blobs[:, 0] = [_blob(40 + i, 80 + i, 0.02, 40, 170) for i in range(n)]
     xs, _, _, plans = plan(signals, [(0, n - 1)], (102, 180), fps=FPS)
     assert all(xs[i] <= 40 + i and 80 + i <= xs[i] + 102 for i in range(n))
     assert plans[0].follows == "motion"

@@ -56,7 +56,7 @@ __all__ = ["VERSION", "ReframeResult", "ShotPlan", "reframe", "plan", "parse_asp
            "crop_size", "output_size", "to_suggestions", "path_from_suggestions",
            "reduce_keyframes", "click_entry", "subject_click", "Signals"]
 
-VERSION = 13
+VERSION = 14
 ASPECTS = ("9:16", "1:1", "4:5", "4:3", "16:9")
 MARGIN = 0.05          # of the crop's width/height, kept around the subject
 PAD_WIDTH = 1.2        # a shot is padded when its subject is this much wider than the
@@ -75,6 +75,7 @@ FIRM_CONF = 1.0        # confidence from which a box is sure enough to be kept a
 FIRM_JUMP = 0.5        # of the crop: a box this far from its neighbours (per frame) is unsure
 WIDE = 1.5             # an extent this much wider than the subject's usual one took in more
 FIT_WIDE = 1.15        # ... and this much, where it is wider than the crop
+TALL_SIDE = 0.05       # a blob's tall figure this near (of its width) one of its ends: the rest is beside it
 EDGE = 0.2             # of the crop: a subject this near the picture's edge touches it
 MIN_SCORE = 0.01       # blob mass (share of the frame) that counts as fully confident
 FOLLOWS_LABEL = {"click": ", your subject", "face": ", a face"}  # on the timeline
@@ -281,8 +282,10 @@ def _target_intervals(boxes: np.ndarray, user: list[dict[int, tuple]], start: in
     ``user``: the tracked boxes of each subject the user clicked, main subject first
     (those not tracked in this shot are passed over). A frame's subject extent is the
     union of its candidates' (or, when they cannot fit together, the first's): the
-    blobs, or each clicked subject's box and the blobs on it; a further clicked subject
-    joins only where it fits with those before it. The extent is then widened over
+    blobs (across, one too wide for the crop that is a tall figure with a much shorter
+    one beside it is narrowed to the tall one: :func:`_narrow_to_tall`), or each clicked
+    subject's box and the blobs on it; a further clicked subject joins only where it fits
+    with those before it. The extent is then widened over
     ``±reach`` frames where that union fits the crop: limbs swing out and back, and a
     frame's blob rarely shows all of the subject at once.
     An extent much wider than the subject's usual width (it took in a neighbour, or the
@@ -300,6 +303,8 @@ def _target_intervals(boxes: np.ndarray, user: list[dict[int, tuple]], start: in
     usable = crop * (1 - 2 * MARGIN)
     for i in range(n):
         blobs = boxes[i][boxes[i, :, 4] > 0]
+        if axis == 0:
+            blobs = _narrow_to_tall(blobs, usable, size)
         groups = [_subject_candidates(blobs, u, known, start, i) for u, known in
                   zip(subjects, tracked)] if subjects else [_candidates(blobs)]
         if not groups[0]:
@@ -361,6 +366,23 @@ def _subject_candidates(blobs: np.ndarray, boxes: dict[int, tuple], known: np.nd
     bx0, by0, bx1, by1 = boxes[start + known[np.argmin(np.abs(known - i))]]
     gw, gh = (bx1 - bx0) / 2, (by1 - by0) / 2
     return _candidates(blobs[_overlaps(blobs, (bx0 - gw, by0 - gh, bx1 + gw, by1 + gh))])
+
+
+def _narrow_to_tall(blobs: np.ndarray, usable: float, size: float) -> np.ndarray:
+    """``blobs`` narrowed, across, to their tallest figure (``tall_x0, tall_x1``) where
+    they are too wide for the crop and the rest is a much shorter one beside it, on one
+    side (a child beside a dancer, joined where they touch); not a blob that reaches the
+    picture's side (something passing in or out: its outline is cut)."""
+    x0, x1, t0, t1 = blobs[:, 0], blobs[:, 2], blobs[:, 7], blobs[:, 8]
+    slack = TALL_SIDE * (x1 - x0)
+    one_side = (t0 - x0 <= slack) | (x1 - t1 <= slack)
+    wide = (x1 - x0 > usable) & (t1 > t0) & one_side & (x0 > 0) & (x1 < size)
+    if not wide.any():
+        return blobs
+    blobs = blobs.copy()
+    blobs[wide, 0] = np.maximum(x0[wide], t0[wide])
+    blobs[wide, 2] = np.minimum(x1[wide], t1[wide])
+    return blobs
 
 
 def _fitting_extent(cands: list[tuple[tuple, float]], axis: int, crop: int) -> tuple[float, float]:

@@ -61,7 +61,8 @@ from editor.media.decode import iter_frames
 
 ANALYSIS_WIDTH = 320     # at 256 px, 15 % more frames lost the subject; 320 costs 0.85x the speed
 MAX_BLOBS = 4
-BLOB_FIELDS = 7        # x0, y0, x1, y1, score, cx, cy
+BLOB_FIELDS = 9        # x0, y0, x1, y1, score, cx, cy, tall_x0, tall_x1
+TALL = 0.35            # a blob's tall part: columns whose top is within this (of its height) of its top
 W_MOTION, W_VISUAL = 0.75, 0.25
 THRESHOLD = 0.3        # a fused value above this is "subject"
 MOTION_FULL = 24.0     # gray levels of residual motion that count as certain
@@ -86,12 +87,14 @@ _PROGRESS_EVERY_S = 0.1
 class Signals:
     """Subject blobs per decoded frame, in source (display) pixels.
 
-    ``boxes[i, k] = (x0, y0, x1, y1, score, cx, cy)`` for the k-th strongest blob of
-    frame ``index[i]`` (``cx, cy``: its saliency-weighted centre); unused slots have
-    score 0. Frames the decoder did not deliver (a damaged stream) take the blobs of
-    the nearest decoded frame (:meth:`per_frame`). ``people``: rows ``(frame, person,
-    x0, y0, x1, y1, moves)``, the box of each person whose face was found, ``moves`` 1
-    where it moves on its own (:func:`~editor.analysis.reframe.faces.people`).
+    ``boxes[i, k] = (x0, y0, x1, y1, score, cx, cy, tall_x0, tall_x1)`` for the k-th
+    strongest blob of frame ``index[i]`` (``cx, cy``: its saliency-weighted centre;
+    ``tall_x0, tall_x1``: the columns of its tallest part, see :func:`_tall_columns`);
+    unused slots have score 0. Frames the decoder did not deliver (a damaged stream)
+    take the blobs of the nearest decoded frame (:meth:`per_frame`). ``people``: rows
+    ``(frame, person, x0, y0, x1, y1, moves)``, the box of each person whose face was
+    found, ``moves`` 1 where it moves on its own
+    (:func:`~editor.analysis.reframe.faces.people`).
     """
 
     width: int
@@ -328,13 +331,28 @@ def blobs(fused: np.ndarray, scale: float) -> np.ndarray:
     for slot, i in enumerate(order[:MAX_BLOBS]):
         x, y, bw, bh = (stats[i, c] for c in (cv2.CC_STAT_LEFT, cv2.CC_STAT_TOP,
                                               cv2.CC_STAT_WIDTH, cv2.CC_STAT_HEIGHT))
-        weight = np.where(labels[y:y + bh, x:x + bw] == i, fused[y:y + bh, x:x + bw], 0)
+        inside = labels[y:y + bh, x:x + bw] == i
+        weight = np.where(inside, fused[y:y + bh, x:x + bw], 0)
         total = max(float(weight.sum()), 1e-9)
         centre = ((float(weight.sum(axis=0) @ np.arange(bw)) / total + x + 0.5) * scale,
                   (float(weight.sum(axis=1) @ np.arange(bh)) / total + y + 0.5) * scale)
         out[slot] = (x * scale, y * scale, (x + bw) * scale, (y + bh) * scale,
-                     mass[i] / (h * w), *centre)
+                     mass[i] / (h * w), *centre,
+                     *((x + _tall_columns(inside, cut=y == 0)) * scale))
     return out
+
+
+def _tall_columns(inside: np.ndarray, cut: bool) -> np.ndarray:
+    """``[first, last + 1]`` of the columns of a region (a boolean box) whose top edge is
+    within :data:`TALL` of its height of the region's top: the tallest figure with what
+    it holds up, without a much shorter one joined to it where they touch. All of them
+    where the picture's top ``cut`` the region (its outline there says nothing)."""
+    h, w = inside.shape
+    if cut:
+        return np.array([0, w], float)
+    top = np.where(inside.any(axis=0), inside.argmax(axis=0), h)
+    tall = np.flatnonzero(top <= top.min() + TALL * h)
+    return np.array([tall[0], tall[-1] + 1], float)
 
 
 class ShotColours:
