@@ -326,15 +326,15 @@ def test_a_blob_too_wide_for_the_crop_keeps_its_tall_figure():
 
 def test_only_a_shorter_figure_on_one_side_inside_the_picture_is_cut_off():
     beside = np.array([(150, 20, 300, 170, 0.03, 260, 120, 150, 220)], np.float32)
-    assert tuple(_narrow_to_tall(beside, 92, W)[0, [0, 2]]) == (150, 220)
+    assert tuple(_narrow_to_tall(beside, 102, W)[0, [0, 2]]) == (150, 220)
     both_sides = beside.copy()
     both_sides[0, [7, 8]] = (180, 250)  # lower parts on either side: one figure's limbs
     at_the_side = beside.copy()
     at_the_side[0, 2] = W  # something tall that came in from the picture's side (a van)
     fits = beside.copy()
-    fits[0, 2] = 230  # a blob the crop can hold is kept whole
+    fits[0, 2] = 245  # a blob the crop can hold (with no room for its margin) is kept whole
     for whole in (both_sides, at_the_side, fits):
-        assert np.array_equal(_narrow_to_tall(whole, 92, W), whole)
+        assert np.array_equal(_narrow_to_tall(whole, 102, W), whole)
 
 
 # for 15 frames a neighbour touching the subject on the left joins its blob: a whole

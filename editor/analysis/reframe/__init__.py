@@ -304,7 +304,7 @@ def _target_intervals(boxes: np.ndarray, user: list[dict[int, tuple]], start: in
     for i in range(n):
         blobs = boxes[i][boxes[i, :, 4] > 0]
         if axis == 0:
-            blobs = _narrow_to_tall(blobs, usable, size)
+            blobs = _narrow_to_tall(blobs, crop, size)
         groups = [_subject_candidates(blobs, u, known, start, i) for u, known in
                   zip(subjects, tracked)] if subjects else [_candidates(blobs)]
         if not groups[0]:
@@ -368,15 +368,16 @@ def _subject_candidates(blobs: np.ndarray, boxes: dict[int, tuple], known: np.nd
     return _candidates(blobs[_overlaps(blobs, (bx0 - gw, by0 - gh, bx1 + gw, by1 + gh))])
 
 
-def _narrow_to_tall(blobs: np.ndarray, usable: float, size: float) -> np.ndarray:
+def _narrow_to_tall(blobs: np.ndarray, crop: float, size: float) -> np.ndarray:
     """``blobs`` narrowed, across, to their tallest figure (``tall_x0, tall_x1``) where
-    they are too wide for the crop and the rest is a much shorter one beside it, on one
-    side (a child beside a dancer, joined where they touch); not a blob that reaches the
-    picture's side (something passing in or out: its outline is cut)."""
+    they are wider than the ``crop`` and the rest is a much shorter one beside it, on one
+    side (a child beside a dancer, joined where they touch; where the crop holds both,
+    with no room for its margin, both are kept); not a blob that reaches the picture's
+    side (something passing in or out: its outline is cut)."""
     x0, x1, t0, t1 = blobs[:, 0], blobs[:, 2], blobs[:, 7], blobs[:, 8]
     slack = TALL_SIDE * (x1 - x0)
     one_side = (t0 - x0 <= slack) | (x1 - t1 <= slack)
-    wide = (x1 - x0 > usable) & (t1 > t0) & one_side & (x0 > 0) & (x1 < size)
+    wide = (x1 - x0 > crop) & (t1 > t0) & one_side & (x0 > 0) & (x1 < size)
     if not wide.any():
         return blobs
     blobs = blobs.copy()
