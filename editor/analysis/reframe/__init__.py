@@ -282,12 +282,12 @@ def _target_intervals(boxes: np.ndarray, user: list[dict[int, tuple]], start: in
     ``user``: the tracked boxes of each subject the user clicked, main subject first
     (those not tracked in this shot are passed over). A frame's subject extent is the
     union of its candidates' (or, when they cannot fit together, the first's): the
-    blobs (across, one too wide for the crop that is a tall figure with a much shorter
-    one beside it is narrowed to the tall one: :func:`_narrow_to_tall`), or each clicked
+    blobs (across, one wider than the crop that is a tall figure with a much shorter one
+    beside it is narrowed to the tall one: :func:`_narrow_to_tall`), or each clicked
     subject's box and the blobs on it; a further clicked subject joins only where it fits
-    with those before it. The extent is then widened over
-    ``±reach`` frames where that union fits the crop: limbs swing out and back, and a
-    frame's blob rarely shows all of the subject at once.
+    with those before it. The extent is then widened over ``±reach`` frames where that
+    union fits the crop: limbs swing out and back, and a frame's blob rarely shows all of
+    the subject at once.
     An extent much wider than the subject's usual width (it took in a neighbour, or the
     trail of a fast move), or too wide for the crop and a little wider than usual, is
     narrowed to that width (:func:`_rein_wide`), and one near the picture's edge is taken
