@@ -301,10 +301,10 @@ def _target_intervals(boxes: np.ndarray, user: list[dict[int, tuple]], start: in
     subjects = [u for u in user if any(start <= f < start + n for f in u)]
     tracked = [np.array([f - start for f in u if start <= f < start + n], int) for u in subjects]
     usable = crop * (1 - 2 * MARGIN)
+    if axis == 0:
+        boxes = _narrow_to_tall(boxes, crop, size)
     for i in range(n):
         blobs = boxes[i][boxes[i, :, 4] > 0]
-        if axis == 0:
-            blobs = _narrow_to_tall(blobs, crop, size)
         groups = [_subject_candidates(blobs, u, known, start, i) for u, known in
                   zip(subjects, tracked)] if subjects else [_candidates(blobs)]
         if not groups[0]:
@@ -373,8 +373,9 @@ def _narrow_to_tall(blobs: np.ndarray, crop: float, size: float) -> np.ndarray:
     they are wider than the ``crop`` and the rest is a much shorter one beside it, on one
     side (a child beside a dancer, joined where they touch; where the crop holds both,
     with no room for its margin, both are kept); not a blob that reaches the picture's
-    side (something passing in or out: its outline is cut)."""
-    x0, x1, t0, t1 = blobs[:, 0], blobs[:, 2], blobs[:, 7], blobs[:, 8]
+    side (something passing in or out: its outline is cut). ``blobs``: ``[...,
+    BLOB_FIELDS]``, the whole shot at once (unused slots, zero wide, stay as they are)."""
+    x0, x1, t0, t1 = blobs[..., 0], blobs[..., 2], blobs[..., 7], blobs[..., 8]
     slack = TALL_SIDE * (x1 - x0)
     one_side = (t0 - x0 <= slack) | (x1 - t1 <= slack)
     wide = (x1 - x0 > crop) & (t1 > t0) & one_side & (x0 > 0) & (x1 < size)
