@@ -7,7 +7,9 @@ a user keyframe, and that the padded layout is chosen when the subject cannot fi
 
 from __future__ import annotations
 
+import json
 from fractions import Fraction
+from pathlib import Path
 
 import av
 import cv2
@@ -516,6 +518,22 @@ def test_clicked_subject_outranks_a_stronger_blob_and_keeps_the_blobs_on_it():
     flagged = {i: box for i, box in user.items() if not 25 <= i < 40}  # tracking unsure
     xs, _, _, _ = plan(signals, [(0, n - 1)], (102, 180), fps=FPS, user_boxes=[flagged])
     assert np.all(xs <= 30) and np.all(xs + 102 >= 110)  # not the strong blob meanwhile
+
+
+@pytest.mark.slow
+def test_a_clicked_cyclist_the_tracking_lost_stays_in_the_crop(tmp_path):
+    # real footage, heads labelled by eye (benchmarks/labels/bikes_heads.json): the
+    # cyclist waits at the kerb; a van passing in front of him loses his GrabCut
+    # tracking, and only his arm on a pole still gives a faint blob beside him
+    root = Path(__file__).resolve().parents[2]
+    labels = json.loads((root / "benchmarks" / "labels" / "bikes_heads.json").read_text())
+    click = labels["clicks"][1]
+    result = reframe(root / labels["video"], subjects=[tuple(click)],
+                     subject_backend="grabcut", cache=AnalysisCache(tmp_path))
+    crop = result.crop[0]
+    heads = {int(f): x for f, x in labels["heads"].items() if int(f) >= click[2]}
+    held = [f for f, (x0, x1) in heads.items() if result.xs[f] <= x0 and x1 <= result.xs[f] + crop]
+    assert held == sorted(heads)  # where he was last seen, not the arm alone
 
 
 def test_a_clicked_person_lost_by_the_tracking_is_followed_by_their_moving_face():

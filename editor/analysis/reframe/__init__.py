@@ -359,13 +359,18 @@ def _subject_candidates(blobs: np.ndarray, boxes: dict[int, tuple], known: np.nd
                         start: int, i: int) -> list[tuple[tuple, float]]:
     """A clicked subject's candidates on frame ``start + i``: its tracked box and the
     blobs on it (limbs its mask lost); on a frame its tracking flagged, the blobs near its
-    box on the nearest frame where it is known (not a stronger one elsewhere)."""
+    box on the nearest frame where it is known (not a stronger one elsewhere), joined by
+    that box where they fit together: someone lost behind passing traffic is most likely
+    still where they were, and the hand of theirs that still moves is not all of them.
+    No blob near it (a whip pan, an empty frame): not seen."""
     box = boxes.get(start + i)
     if box is not None:
         return _candidates(blobs[_overlaps(blobs, box)], box)
-    bx0, by0, bx1, by1 = boxes[start + known[np.argmin(np.abs(known - i))]]
+    last = boxes[start + known[np.argmin(np.abs(known - i))]]
+    bx0, by0, bx1, by1 = last
     gw, gh = (bx1 - bx0) / 2, (by1 - by0) / 2
-    return _candidates(blobs[_overlaps(blobs, (bx0 - gw, by0 - gh, bx1 + gw, by1 + gh))])
+    near = _candidates(blobs[_overlaps(blobs, (bx0 - gw, by0 - gh, bx1 + gw, by1 + gh))])
+    return near + [(tuple(last), 0.0)] if near else []  # the blobs' confidence leads
 
 
 def _narrow_to_tall(blobs: np.ndarray, crop: float, size: float) -> np.ndarray:
