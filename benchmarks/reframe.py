@@ -99,7 +99,7 @@ def truth_path(truth: dict, n: int, width: int, height: int, crop: tuple[int, in
     for i, box in enumerate(truth["subject"]["boxes"][:n]):
         if box is not None:
             x, y, w, h = box
-            boxes[i, 0] = (x, y, x + w, y + h, 0.05, x + w / 2, y + h / 2, x, x + w)
+            boxes[i, 0] = (x, y, x + w, y + h, 0.05, x + w / 2, y + h / 2, x, x + w, x, x + w)
     signals = Signals(width, height, n, np.arange(n), boxes)
     xs, ys, _, _ = plan(signals, [(s["start"], s["end"]) for s in truth["shots"]], crop, fps=fps)
     return xs, ys

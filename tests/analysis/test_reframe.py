@@ -18,7 +18,7 @@ import pytest
 
 import editor.analysis.matting as matting
 import editor.analysis.reframe.signals as reframe_signals
-from editor.analysis.reframe import (HANDOVER_S, Signals, _narrow_to_tall, crop_size, output_size,
+from editor.analysis.reframe import (HANDOVER_S, Signals, _narrow_to_present, _narrow_to_tall, crop_size, output_size,
                                      parse_aspect, path_from_suggestions, plan, reframe,
                                      to_suggestions)
 from editor.analysis.reframe.path import plan_axis
@@ -246,7 +246,7 @@ def test_sharp_edges_under_a_slow_zoom_do_not_read_as_motion():
         reported += saliency.push(f, np.clip(frame, 0, 255))
     reported += saliency.flush()
     edges, walker = [], []
-    for f, motion, _ in reported:
+    for f, motion, _, _ in reported:
         on_figure = np.zeros((h, w), bool)
         on_figure[55:115, figure[f] - 8:figure[f] + 20] = True
         edges.append((motion[~on_figure] > reframe_signals.MOVING).mean())
@@ -255,8 +255,38 @@ def test_sharp_edges_under_a_slow_zoom_do_not_read_as_motion():
     assert np.median(walker) > 0.5
 
 
+def test_a_limb_swinging_to_and_fro_leaves_no_ghost_in_its_box():
+    # a textured bar swinging about its place twice a lag (50 fps: lag 10 frames): a
+    # lag before and after it is at the same place, where the frame shows background
+    h, w = 96, 160
+    rng = np.random.default_rng(3)
+    background = cv2.GaussianBlur(rng.uniform(0, 120, (h, w)).astype(np.float32), (0, 0), 1.5)
+    bar = cv2.GaussianBlur(rng.uniform(150, 255, (40, 14)).astype(np.float32), (0, 0), 1.0)
+    saliency = reframe_signals.MotionSaliency((h, w), 50.0)
+    where, reported = {}, []
+    for f in range(60):
+        x = round(70 + 10 * np.sin(2 * np.pi * f / 20))
+        frame = background.copy()
+        frame[30:70, x:x + 14] = bar
+        where[f] = x
+        reported += saliency.push(f, frame)
+    reported += saliency.flush()
+    peaks = [(f, motion, present) for f, motion, present, _ in reported if f in (25, 45)]
+    assert len(peaks) == 2
+    for f, motion, present in peaks:
+        x = where[f]  # 80; its ghost at 60
+        assert motion[35:65, 61:67].mean() > 0.5           # three-frame differencing: a ghost
+        assert present[35:65, 61:67].max() < reframe_signals.MOVING
+        assert present[35:65, x + 2:x + 12].mean() > 0.5
+        blob = reframe_signals.blobs(reframe_signals.W_MOTION * motion, 1.0,
+                                     reframe_signals.W_MOTION * present)[0]
+        assert blob[0] <= 62                              # the region holds the ghost
+        assert blob[9] >= 68 and abs(blob[10] - (x + 14)) <= 3  # where the bar is now
+        assert tuple(_narrow_to_present(blob[None])[0, [0, 2]]) == tuple(blob[[9, 10]])
+
+
 def _blob(x0, x1, score, y0=20.0, y1=170.0):
-    return (x0, y0, x1, y1, score, (x0 + x1) / 2, (y0 + y1) / 2, x0, x1)
+    return (x0, y0, x1, y1, score, (x0 + x1) / 2, (y0 + y1) / 2, x0, x1, x0, x1)
 
 
 def test_a_distractor_that_outshines_the_subject_briefly_is_not_followed():
@@ -298,7 +328,7 @@ def test_a_blob_that_swallowed_a_neighbour_keeps_the_subject_side():
     boxes = np.zeros((n, reframe_signals.MAX_BLOBS, reframe_signals.BLOB_FIELDS), np.float32)
     boxes[:, 0] = _blob(150, 200, 0.02)
     # for a while the blob takes in a neighbour on the right; its weight stays on the subject
-    boxes[40:55, 0] = (150, 20, 300, 170, 0.03, 180, 95, 150, 300)
+    boxes[40:55, 0] = (150, 20, 300, 170, 0.03, 180, 95, 150, 300, 150, 300)
     signals = Signals(W, H, n, np.arange(n), boxes)
     xs, _, padded, _ = plan(signals, [(0, n - 1)], (102, 180), fps=FPS)
     assert np.all(xs <= 150) and np.all(xs + 102 >= 200) and not padded.any()
@@ -320,7 +350,7 @@ def test_a_blob_too_wide_for_the_crop_keeps_its_tall_figure():
     boxes = np.zeros((n, reframe_signals.MAX_BLOBS, reframe_signals.BLOB_FIELDS), np.float32)
     # all shot long the subject (150-220) and a shorter figure on its right (to 300) are
     # one blob, its weight on the shorter one, which moves more
-    boxes[:, 0] = (150, 20, 300, 170, 0.03, 260, 120, 150, 220)
+    boxes[:, 0] = (150, 20, 300, 170, 0.03, 260, 120, 150, 220, 150, 300)
     signals = Signals(W, H, n, np.arange(n), boxes)
     xs, _, padded, _ = plan(signals, [(0, n - 1)], (102, 180), fps=FPS)
     assert np.all(xs <= 150) and np.all(xs + 102 >= 220) and not padded.any()

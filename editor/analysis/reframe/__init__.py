@@ -56,7 +56,7 @@ __all__ = ["VERSION", "ReframeResult", "ShotPlan", "reframe", "plan", "parse_asp
            "crop_size", "output_size", "to_suggestions", "path_from_suggestions",
            "reduce_keyframes", "click_entry", "subject_click", "Signals"]
 
-VERSION = 14
+VERSION = 15
 ASPECTS = ("9:16", "1:1", "4:5", "4:3", "16:9")
 MARGIN = 0.05          # of the crop's width/height, kept around the subject
 PAD_WIDTH = 1.2        # a shot is padded when its subject is this much wider than the
@@ -302,7 +302,7 @@ def _target_intervals(boxes: np.ndarray, user: list[dict[int, tuple]], start: in
     tracked = [np.array([f - start for f in u if start <= f < start + n], int) for u in subjects]
     usable = crop * (1 - 2 * MARGIN)
     if axis == 0:
-        boxes = _narrow_to_tall(boxes, crop, size)
+        boxes = _narrow_to_present(_narrow_to_tall(boxes, crop, size))
     for i in range(n):
         blobs = boxes[i][boxes[i, :, 4] > 0]
         groups = [_subject_candidates(blobs, u, known, start, i) for u, known in
@@ -389,6 +389,21 @@ def _narrow_to_tall(blobs: np.ndarray, crop: float, size: float) -> np.ndarray:
     blobs = blobs.copy()
     blobs[wide, 0] = np.maximum(x0[wide], t0[wide])
     blobs[wide, 2] = np.minimum(x1[wide], t1[wide])
+    return blobs
+
+
+def _narrow_to_present(blobs: np.ndarray) -> np.ndarray:
+    """``blobs`` narrowed, across, to their columns without motion ghosts (``present_x0,
+    present_x1``; see :meth:`~.signals.MotionSaliency.push`): where a subject is, not
+    where its swinging limbs were both a moment before and after. Only for the crop's
+    extent: which blob is the subject is told by the whole region."""
+    p0, p1 = blobs[..., 9], blobs[..., 10]
+    known = p1 > p0
+    if not known.any():
+        return blobs
+    blobs = blobs.copy()
+    blobs[known, 0] = np.maximum(blobs[known, 0], p0[known])
+    blobs[known, 2] = np.minimum(blobs[known, 2], p1[known])
     return blobs
 
 

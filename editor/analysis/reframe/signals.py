@@ -9,7 +9,10 @@ The signals, fused with weights:
   similarity fitted with RANSAC, frame to frame and then straight from each frame to
   those it is compared with) and cancelled, then the frame is compared with the
   aligned frames ~0.2 s before and after it; what still differs moves on its own (a
-  person, a dancer, a car). Dark shots are stretched to a normal contrast first; a
+  person, a dancer, a car). The crop's extent of a blob leaves out the ghost this
+  leaves where a limb swinging to and fro was both 0.2 s before and after: there the
+  frame does not differ from those half as far away either (see
+  :meth:`MotionSaliency.push`). Dark shots are stretched to a normal contrast first; a
   frame where most of the picture "moves" is a failed alignment (whip pan, repetitive
   texture) and adds nothing. While the camera whips past (it moves more than
   :data:`WHIP` of the picture a frame) nothing is looked for: no smooth crop can follow
@@ -61,7 +64,7 @@ from editor.media.decode import iter_frames
 
 ANALYSIS_WIDTH = 320     # at 256 px, 15 % more frames lost the subject; 320 costs 0.85x the speed
 MAX_BLOBS = 4
-BLOB_FIELDS = 9        # x0, y0, x1, y1, score, cx, cy, tall_x0, tall_x1
+BLOB_FIELDS = 11       # x0, y0, x1, y1, score, cx, cy, tall_x0, tall_x1, present_x0, present_x1
 TALL = 0.35            # a blob's tall part: columns whose top is within this (of its height) of its top
 W_MOTION, W_VISUAL = 0.75, 0.25
 THRESHOLD = 0.3        # a fused value above this is "subject"
@@ -72,6 +75,7 @@ MAX_MOVING_SHARE = 0.2  # more of the frame than this moving: the alignment fail
 WHIP = 0.06            # the camera moving more than this (of the width) a frame: a whip pan
 REFINE_REACH = 0.03    # a direct alignment this far (of the width, at a corner) off the chain: lost
 LAG_S = 0.2            # compare with the frame this long ago
+HALF_GAIN = 2.0        # the difference to the frames half the lag away counts double
 HALF_LIFE_S = 0.3      # where the subject was seen fades this fast (kept off the camera's corners)
 W_COLOUR = 0.5         # a pixel of the subject's colours counts this much ...
 COLOUR_SURE = 0.9      # ... where its colour is at least this likely the subject's
@@ -231,11 +235,14 @@ class MotionSaliency:
         empty[:2], empty[-2:], empty[:, :2], empty[:, -2:] = 1, 1, 1, 1
         return cv2.dilate(empty, np.ones((9, 9), np.uint8)).astype(bool)
 
-    def _aligned_diff(self, frame, other) -> np.ndarray:
-        """|frame - other|, with ``other`` moved by the camera to ``frame``'s view."""
+    def _aligned_diff(self, frame, other, refine: bool = True) -> np.ndarray:
+        """|frame - other|, with ``other`` moved by the camera to ``frame``'s view (with
+        ``refine=False`` by the chain of frame-to-frame steps alone: enough for a short
+        one)."""
         gray, ref = frame[1], other[1]
         h, w = gray.shape
-        to_frame = self._to_frame(frame, other)
+        to_frame = self._to_frame(frame, other) if refine else \
+            frame[2] @ np.linalg.inv(other[2])
         aligned = cv2.warpAffine(ref, to_frame[:2].astype(np.float32), (w, h),
                                  flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                                  borderValue=-1)
@@ -244,14 +251,21 @@ class MotionSaliency:
         noise = float(np.median(diff[::2, ::2]))  # a sample is enough for the noise level
         return np.clip((diff - 2.0 * noise - 2.0) / MOTION_FULL, 0, 1)
 
-    def push(self, index: int, gray: np.ndarray) -> list[tuple[int, np.ndarray, bool]]:
-        """Add a frame; returns ``(index, motion, whip)`` for the frames now known (~lag
-        behind; motion in [0, 1], zero where the camera's motion was not found; whip:
-        the camera moved faster than :data:`WHIP` since the frame before).
+    def push(self, index: int, gray: np.ndarray
+             ) -> list[tuple[int, np.ndarray, np.ndarray, bool]]:
+        """Add a frame; returns ``(index, motion, present, whip)`` for the frames now
+        known (~lag behind; motion in [0, 1], zero where the camera's motion was not
+        found; present: the motion without ghosts, below; whip: the camera moved faster
+        than :data:`WHIP` since the frame before).
 
         Three-frame differencing: a frame's motion is the smaller of its differences to
         the aligned frames ~``lag`` before and after it, so a moving subject shows where
-        it is, without the ghost of where it was.
+        it is, without the ghost of where it was. Not where a limb swings to and fro
+        about twice a lag: it was at the same place a lag before and after, and both
+        differ from the background it left there. ``present`` keeps of the motion only
+        what also differs from the frames half a lag before or after (that difference
+        counted :data:`HALF_GAIN` times: a steady move changes half as much in half the
+        time): the ghost shows the background the frames then showed too.
         """
         # dark shots brightened (up to 4×) to a normal contrast, so their subject shows
         mean, std = (float(v[0, 0]) for v in cv2.meanStdDev(gray))
@@ -284,7 +298,7 @@ class MotionSaliency:
         px, py, pw = np.linalg.inv(self.history[-1][2]) @ (x, y, 1.0)
         return px / pw, py / pw
 
-    def _report(self, i: int, after: int) -> tuple[int, np.ndarray, bool]:
+    def _report(self, i: int, after: int) -> tuple[int, np.ndarray, np.ndarray, bool]:
         frame = self.history[i]
         whip = False
         if i:
@@ -299,24 +313,35 @@ class MotionSaliency:
         if motion is None or (motion > 0.5).mean() > MAX_MOVING_SHARE:
             # the camera's motion was not found (blur, repetitive texture): nothing moves
             motion = np.zeros(self.shape, np.float32)
+        present = motion
+        half = max(1, round(0.5 * self.lag))
+        near = [self.history[j] for j in (i - half, i + half) if 0 <= j < len(self.history)
+                and abs(self.history[j][0] - frame[0]) == half]
+        if near and motion.any():
+            either = np.maximum.reduce([self._aligned_diff(frame, other, refine=False)
+                                        for other in near])
+            present = np.minimum(motion, HALF_GAIN * either)
         if self._last is not None:
             self.seen *= self.decay_per_frame ** (frame[0] - self._last)
         self._last = frame[0]
         np.maximum(self.seen, motion, out=self.seen)
         self._next = i + 1
-        return frame[0], motion, whip
+        return frame[0], motion, present, whip
 
-    def flush(self) -> list[tuple[int, np.ndarray, bool]]:
-        """``(index, motion, whip)`` of the frames still waiting for a frame after them."""
+    def flush(self) -> list[tuple[int, np.ndarray, np.ndarray, bool]]:
+        """``(index, motion, present, whip)`` of the frames still waiting for a frame
+        after them."""
         out = []
         while self._next < len(self.history):
             out.append(self._report(self._next, len(self.history) - 1))
         return out
 
 
-def blobs(fused: np.ndarray, scale: float) -> np.ndarray:
+def blobs(fused: np.ndarray, scale: float, present: np.ndarray | None = None) -> np.ndarray:
     """The strongest connected regions of a fused map as ``[MAX_BLOBS, BLOB_FIELDS]``
-    source boxes with their weighted centres."""
+    source boxes with their weighted centres, the columns of their tallest figure
+    (:func:`_tall_columns`) and those where ``present`` (the same map without motion
+    ghosts) is above the threshold in them (all where it is nowhere)."""
     out = np.zeros((MAX_BLOBS, BLOB_FIELDS), np.float32)
     mask = (fused > THRESHOLD).astype(np.uint8)
     h, w = mask.shape
@@ -336,9 +361,15 @@ def blobs(fused: np.ndarray, scale: float) -> np.ndarray:
         total = max(float(weight.sum()), 1e-9)
         centre = ((float(weight.sum(axis=0) @ np.arange(bw)) / total + x + 0.5) * scale,
                   (float(weight.sum(axis=1) @ np.arange(bh)) / total + y + 0.5) * scale)
+        now = np.array([0, bw], float)
+        if present is not None:
+            on = inside & (present[y:y + bh, x:x + bw] > THRESHOLD)
+            cols = np.flatnonzero(on.any(axis=0))
+            if len(cols):
+                now = np.array([cols[0], cols[-1] + 1], float)
         out[slot] = (x * scale, y * scale, (x + bw) * scale, (y + bh) * scale,
                      mass[i] / (h * w), *centre,
-                     *((x + _tall_columns(inside, cut=y == 0)) * scale))
+                     *((x + _tall_columns(inside, cut=y == 0)) * scale), *((x + now) * scale))
     return out
 
 
@@ -438,7 +469,7 @@ def extract_signals(path: str | Path, *, width: int, height: int, frame_count: i
     progress(0, frame_count, "finding subjects")
     previous = -1
     images: dict[int, np.ndarray] = {}
-    chunk: list[tuple[int, np.ndarray, np.ndarray, bool]] = []  # (index, image, motion, whip)
+    chunk: list[tuple] = []  # (index, image, motion, present, whip)
     chunk_size = int(min(MAX_CHUNK, max(1, round(CHUNK_S * fps))))
     colours: ShotColours | None = None
 
@@ -447,28 +478,31 @@ def extract_signals(path: str | Path, *, width: int, height: int, frame_count: i
         if not chunk:
             return
         if colours is None:
-            colours = ShotColours([image for _, image, _, _ in chunk])
-        shown = [colours.stretched(image) for _, image, _, _ in chunk]
-        for stretched, (_, _, moving, _) in zip(shown, chunk):
+            colours = ShotColours([image for _, image, _, _, _ in chunk])
+        shown = [colours.stretched(image) for _, image, _, _, _ in chunk]
+        for stretched, (_, _, moving, _, _) in zip(shown, chunk):
             colours.learn(stretched, moving)
         table = colours.likelihood()
-        for stretched, (i, image, moving, whip) in zip(shown, chunk):
+        for stretched, (i, image, moving, present, whip) in zip(shown, chunk):
             if cancel is not None:
                 cancel.raise_if_cancelled()  # a chunk takes up to a second or so
             index.append(i)
             if whip:
                 rows.append(np.zeros((MAX_BLOBS, BLOB_FIELDS), np.float32))
                 continue
-            fused = W_MOTION * moving + W_VISUAL * visual_saliency(image)
+            visual = W_VISUAL * visual_saliency(image)
+            fused, fused_present = W_MOTION * moving + visual, W_MOTION * present + visual
             if table is not None:
                 sure = cv2.blur(read_table(table, stretched), (3, 3))
-                np.maximum(fused, np.where(sure > COLOUR_SURE, W_COLOUR * sure, 0), out=fused)
-            rows.append(blobs(fused, scale))
+                colour = np.where(sure > COLOUR_SURE, W_COLOUR * sure, 0)
+                np.maximum(fused, colour, out=fused)
+                np.maximum(fused_present, colour, out=fused_present)
+            rows.append(blobs(fused, scale, fused_present))
         chunk.clear()
 
     def emit(ready):
-        for i, moving, whip in ready:
-            chunk.append((i, images.pop(i), moving, whip))
+        for i, moving, present, whip in ready:
+            chunk.append((i, images.pop(i), moving, present, whip))
             if len(chunk) >= chunk_size:
                 finish_chunk()
 
