@@ -384,12 +384,7 @@ def _narrow_to_tall(blobs: np.ndarray, crop: float, size: float) -> np.ndarray:
     slack = TALL_SIDE * (x1 - x0)
     one_side = (t0 - x0 <= slack) | (x1 - t1 <= slack)
     wide = (x1 - x0 > crop) & (t1 > t0) & one_side & (x0 > 0) & (x1 < size)
-    if not wide.any():
-        return blobs
-    blobs = blobs.copy()
-    blobs[wide, 0] = np.maximum(x0[wide], t0[wide])
-    blobs[wide, 2] = np.minimum(x1[wide], t1[wide])
-    return blobs
+    return _narrowed(blobs, wide, 7)
 
 
 def _narrow_to_present(blobs: np.ndarray) -> np.ndarray:
@@ -397,13 +392,17 @@ def _narrow_to_present(blobs: np.ndarray) -> np.ndarray:
     present_x1``; see :meth:`~.signals.MotionSaliency.push`): where a subject is, not
     where its swinging limbs were both a moment before and after. Only for the crop's
     extent: which blob is the subject is told by the whole region."""
-    p0, p1 = blobs[..., 9], blobs[..., 10]
-    known = p1 > p0
-    if not known.any():
+    return _narrowed(blobs, blobs[..., 10] > blobs[..., 9], 9)
+
+
+def _narrowed(blobs: np.ndarray, which: np.ndarray, field: int) -> np.ndarray:
+    """``blobs`` with those ``which`` selects narrowed across to the columns in fields
+    ``field`` and ``field + 1``."""
+    if not which.any():
         return blobs
     blobs = blobs.copy()
-    blobs[known, 0] = np.maximum(blobs[known, 0], p0[known])
-    blobs[known, 2] = np.minimum(blobs[known, 2], p1[known])
+    blobs[which, 0] = np.maximum(blobs[which, 0], blobs[which, field])
+    blobs[which, 2] = np.minimum(blobs[which, 2], blobs[which, field + 1])
     return blobs
 
 
