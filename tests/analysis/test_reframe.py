@@ -18,9 +18,9 @@ import pytest
 
 import editor.analysis.matting as matting
 import editor.analysis.reframe.signals as reframe_signals
-from editor.analysis.reframe import (HANDOVER_S, Signals, _narrow_to_present, _narrow_to_tall, crop_size, output_size,
-                                     parse_aspect, path_from_suggestions, plan, reframe,
-                                     to_suggestions)
+from editor.analysis.reframe import (HANDOVER_S, Signals, _narrow_to_present, _narrow_to_tall,
+                                     crop_size, output_size, parse_aspect,
+                                     path_from_suggestions, plan, reframe, to_suggestions)
 from editor.analysis.reframe.path import plan_axis
 from editor.analysis.reframe.render import render
 from editor.core.cache import AnalysisCache

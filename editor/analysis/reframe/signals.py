@@ -212,13 +212,19 @@ class MotionSaliency:
                               levels=2, threshold=1.5)
         return np.eye(3) if step is None else step
 
+    @staticmethod
+    def _chain(frame, other) -> np.ndarray:
+        """3x3 transform taking ``other``'s pixels to ``frame``'s by the chain of
+        frame-to-frame steps between them."""
+        return frame[2] @ np.linalg.inv(other[2])
+
     def _to_frame(self, frame, other) -> np.ndarray:
         """3x3 transform taking ``other``'s pixels to ``frame``'s: the chain of
         frame-to-frame steps between them, refined by following ``other``'s points
         straight to ``frame``. The steps' small errors add up over the lag, and a sharp,
         high-contrast edge misaligned by half a pixel reads as motion; a refinement
         that moves far from the chain (lost points) is not trusted."""
-        chain = frame[2] @ np.linalg.inv(other[2])
+        chain = self._chain(frame, other)
         ref = other[1].astype(np.uint8)
         direct = fit_similarity(ref, frame[1].astype(np.uint8), self._points(other[0], ref),
                                 guess=chain, levels=1, threshold=1.0)
@@ -241,8 +247,7 @@ class MotionSaliency:
         one)."""
         gray, ref = frame[1], other[1]
         h, w = gray.shape
-        to_frame = self._to_frame(frame, other) if refine else \
-            frame[2] @ np.linalg.inv(other[2])
+        to_frame = self._to_frame(frame, other) if refine else self._chain(frame, other)
         aligned = cv2.warpAffine(ref, to_frame[:2].astype(np.float32), (w, h),
                                  flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                                  borderValue=-1)
@@ -302,7 +307,7 @@ class MotionSaliency:
         frame = self.history[i]
         whip = False
         if i:
-            step = frame[2] @ np.linalg.inv(self.history[i - 1][2])
+            step = self._chain(frame, self.history[i - 1])
             whip = bool(np.hypot(step[0, 2], step[1, 2]) > WHIP * self.shape[1])
         before = max((j for j in range(i) if self.history[j][0] <= frame[0] - self.lag),
                      default=0)
