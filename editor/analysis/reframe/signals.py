@@ -14,7 +14,8 @@ The signals, fused with weights:
   frame does not differ from those half as far away either (see
   :meth:`MotionSaliency.push`). Dark shots are stretched to a normal contrast first; a
   frame where most of the picture "moves" is a failed alignment (whip pan, repetitive
-  texture) and adds nothing. While the camera whips past (it moves more than
+  texture) and adds no subject (what differs there still keeps the camera's points
+  off). While the camera whips past (it moves more than
   :data:`WHIP` of the picture a frame) nothing is looked for: no smooth crop can follow
   a subject across the picture in a few frames, so the crop holds.
 * **visual saliency** (weight :data:`W_VISUAL`): the spectral residual of Hou & Zhang
@@ -315,6 +316,9 @@ class MotionSaliency:
         for j in {before, after} - {i}:
             diff = self._aligned_diff(frame, self.history[j])
             motion = diff if motion is None else np.minimum(motion, diff)
+        # where it differs still keeps the camera's points off (a shot's first frame,
+        # compared with one frame only, can show more moving than the test allows)
+        differs = motion
         if motion is None or (motion > 0.5).mean() > MAX_MOVING_SHARE:
             # the camera's motion was not found (blur, repetitive texture): nothing moves
             motion = np.zeros(self.shape, np.float32)
@@ -329,7 +333,7 @@ class MotionSaliency:
         if self._last is not None:
             self.seen *= self.decay_per_frame ** (frame[0] - self._last)
         self._last = frame[0]
-        np.maximum(self.seen, motion, out=self.seen)
+        np.maximum(self.seen, motion if differs is None else differs, out=self.seen)
         self._next = i + 1
         return frame[0], motion, present, whip
 
