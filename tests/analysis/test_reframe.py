@@ -8,6 +8,7 @@ a user keyframe, and that the padded layout is chosen when the subject cannot fi
 from __future__ import annotations
 
 import json
+import threading
 from fractions import Fraction
 from pathlib import Path
 
@@ -711,6 +712,23 @@ def test_render_size_frames_audio_and_atomic(clip, planned, tmp_path):
         render(clip[0], tmp_path / "cancelled.mp4", planned.xs, planned.ys, planned.crop,
                (270, 480), cancel=token)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["vertical.mp4"]
+
+
+def test_cancelling_the_subject_pass_stops_it_and_its_worker(clip, monkeypatch):
+    monkeypatch.setattr(reframe_signals, "MAX_CHUNK", 10)  # many chunks for the worker
+    token, seen, working = CancelToken(), [], []
+
+    def progress(done, total, message=""):
+        seen.append(done)
+        working.append(any(t.name.startswith("cutwise-subjects") for t in threading.enumerate()))
+        if done >= 40:
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        reframe_signals.extract_signals(clip[0], width=W, height=H, frame_count=150, fps=FPS,
+                                        progress=progress, cancel=token)
+    assert max(seen) < 150 and any(working)
+    assert not [t for t in threading.enumerate() if t.name.startswith("cutwise-subjects")]
 
 
 def test_unreadable_input_is_one_typed_error(tmp_path):

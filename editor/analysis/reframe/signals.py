@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -480,34 +481,32 @@ def extract_signals(path: str | Path, *, width: int, height: int, frame_count: i
     images: dict[int, np.ndarray] = {}
     chunk: list[tuple] = []  # (index, image, motion, present, whip)
     chunk_size = int(min(MAX_CHUNK, max(1, round(CHUNK_S * fps))))
-    colours: ShotColours | None = None
+    # a chunk's blobs are found on a worker thread while the next chunk is read; the
+    # worker takes the chunks in order, and alone touches the shot's colour model
+    worker = ThreadPoolExecutor(1, thread_name_prefix="cutwise-subjects")
+    pending: deque[Future] = deque()
+    colours: list[ShotColours] = []  # the current shot's, once its first chunk is in
+    new_shot = True
+
+    def chunk_rows(frames: list[tuple], first: bool) -> tuple[list[int], list[np.ndarray]]:
+        if first:
+            colours[:] = [ShotColours([image for _, image, _, _, _ in frames])]
+        return [f[0] for f in frames], _blob_rows(frames, colours[0], scale, cancel)
+
+    def collect(job: Future) -> None:
+        done, found = job.result()
+        index.extend(done)
+        rows.extend(found)
 
     def finish_chunk():
-        nonlocal colours
+        nonlocal new_shot
         if not chunk:
             return
-        if colours is None:
-            colours = ShotColours([image for _, image, _, _, _ in chunk])
-        shown = [colours.stretched(image) for _, image, _, _, _ in chunk]
-        for stretched, (_, _, moving, _, _) in zip(shown, chunk):
-            colours.learn(stretched, moving)
-        table = colours.likelihood()
-        for stretched, (i, image, moving, present, whip) in zip(shown, chunk):
-            if cancel is not None:
-                cancel.raise_if_cancelled()  # a chunk takes up to a second or so
-            index.append(i)
-            if whip:
-                rows.append(np.zeros((MAX_BLOBS, BLOB_FIELDS), np.float32))
-                continue
-            visual = W_VISUAL * visual_saliency(image)
-            fused, fused_present = W_MOTION * moving + visual, W_MOTION * present + visual
-            if table is not None:
-                sure = cv2.blur(read_table(table, stretched), (3, 3))
-                colour = np.where(sure > COLOUR_SURE, W_COLOUR * sure, 0)
-                np.maximum(fused, colour, out=fused)
-                np.maximum(fused_present, colour, out=fused_present)
-            rows.append(blobs(fused, scale, fused_present))
+        pending.append(worker.submit(chunk_rows, chunk.copy(), new_shot))
+        new_shot = False
         chunk.clear()
+        while len(pending) > 1:  # at most one chunk waits, bounding memory
+            collect(pending.popleft())
 
     def emit(ready):
         for i, moving, present, whip in ready:
@@ -516,41 +515,73 @@ def extract_signals(path: str | Path, *, width: int, height: int, frame_count: i
                 finish_chunk()
 
     def finish_shot():
+        nonlocal new_shot
         emit(motion.flush())
         finish_chunk()
+        new_shot = True
         tracks.extend((track, previous) for track in link(faces, fps))
         faces.clear()
 
-    for frame in iter_frames(path, fmt="yuv", width=a_w, height=a_h, fast=True,
-                             every_frame=True, detail=(d_w, d_h), detail_when=looks_for_faces,
-                             cancel=cancel, on_warning=on_warning):
-        i = frame.index
-        if any(previous < r <= i for r in resets):
-            finish_shot()
-            motion.reset()
-            colours = None
-            last_face, near = -every, None
-        previous = i
-        images[i] = frame.image
-        emit(motion.push(i, frame.image[:, :, 0].astype(np.float32)))
-        if frame.detail is not None:
-            # around the faces found a moment ago, else (every EVERY_S, and on a shot's
-            # first frame, where none are known yet) on the whole picture
-            found = detect(frame.detail, near if i % every else None)
-            faces.extend(_face(i, box * (width / d_w), motion, scale) for box in found)
-            if len(found):
-                last_face, near = i, found
-        now = time.monotonic()
-        if now - last_report >= _PROGRESS_EVERY_S:
-            last_report = now
-            progress(i + 1, max(frame_count, i + 1), "finding subjects")
-    finish_shot()
+    try:
+        for frame in iter_frames(path, fmt="yuv", width=a_w, height=a_h, fast=True,
+                                 every_frame=True, detail=(d_w, d_h), detail_when=looks_for_faces,
+                                 cancel=cancel, on_warning=on_warning):
+            i = frame.index
+            if any(previous < r <= i for r in resets):
+                finish_shot()
+                motion.reset()
+                last_face, near = -every, None
+            previous = i
+            images[i] = frame.image
+            emit(motion.push(i, frame.image[:, :, 0].astype(np.float32)))
+            if frame.detail is not None:
+                # around the faces found a moment ago, else (every EVERY_S, and on a shot's
+                # first frame, where none are known yet) on the whole picture
+                found = detect(frame.detail, near if i % every else None)
+                faces.extend(_face(i, box * (width / d_w), motion, scale) for box in found)
+                if len(found):
+                    last_face, near = i, found
+            now = time.monotonic()
+            if now - last_report >= _PROGRESS_EVERY_S:
+                last_report = now
+                progress(i + 1, max(frame_count, i + 1), "finding subjects")
+        finish_shot()
+        while pending:
+            collect(pending.popleft())
+    finally:
+        worker.shutdown(cancel_futures=True)
     frame_count = max(frame_count, (index[-1] + 1) if index else 0)
     progress(frame_count, frame_count, "subjects found")
     boxes = np.array(rows, np.float32).reshape(-1, MAX_BLOBS, BLOB_FIELDS)
     index = np.array(index, np.int64)
     return Signals(width, height, frame_count, index, boxes,
                    people(tracks, index, width, height, coast=round(COAST_S * fps)))
+
+
+def _blob_rows(chunk: list[tuple], colours: ShotColours, scale: float,
+               cancel: CancelToken | None) -> list[np.ndarray]:
+    """The blobs of each frame of ``chunk`` (``(index, image, motion, present, whip)``
+    in order), once ``colours`` has learnt from its frames."""
+    shown = [colours.stretched(image) for _, image, _, _, _ in chunk]
+    for stretched, (_, _, moving, _, _) in zip(shown, chunk):
+        colours.learn(stretched, moving)
+    table = colours.likelihood()
+    rows = []
+    for stretched, (_, image, moving, present, whip) in zip(shown, chunk):
+        if cancel is not None:
+            cancel.raise_if_cancelled()  # a chunk takes up to a second or so
+        if whip:
+            rows.append(np.zeros((MAX_BLOBS, BLOB_FIELDS), np.float32))
+            continue
+        visual = W_VISUAL * visual_saliency(image)
+        fused, fused_present = W_MOTION * moving + visual, W_MOTION * present + visual
+        if table is not None:
+            sure = cv2.blur(read_table(table, stretched), (3, 3))
+            colour = np.where(sure > COLOUR_SURE, W_COLOUR * sure, 0)
+            np.maximum(fused, colour, out=fused)
+            np.maximum(fused_present, colour, out=fused_present)
+        rows.append(blobs(fused, scale, fused_present))
+    return rows
 
 
 def _face(frame: int, box: np.ndarray, motion: MotionSaliency, scale: float) -> Face:
