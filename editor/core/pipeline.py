@@ -67,20 +67,24 @@ def prefetch(items: Iterable, depth: int = 4) -> Iterator:
         thread.join()
 
 
-def ordered_map(fn: Callable, items: Iterable, workers: int | None = None) -> Iterator:
+def ordered_map(fn: Callable, items: Iterable, workers: int | None = None,
+                ahead: int | None = None) -> Iterator:
     """``fn(item)`` for each of ``items``, computed by a pool of threads a few items ahead
     and yielded in the items' order.
 
-    An exception raised by ``fn`` reaches the consumer where that item's result would
-    have; when the consumer stops early, the items not yet started are dropped.
+    At most ``ahead`` items (default: one more than the workers) wait or run while the
+    next item is taken, which bounds memory. An exception raised by ``fn`` reaches the
+    consumer where that item's result would have; when the consumer stops early, the
+    items not yet started are dropped.
     """
     workers = workers or min(6, os.cpu_count() or 1)
+    ahead = workers + 1 if ahead is None else max(1, ahead)
     pending: deque[Future] = deque()
     with ThreadPoolExecutor(workers, thread_name_prefix="map") as pool:
         try:
             for item in items:
                 pending.append(pool.submit(fn, item))
-                if len(pending) > workers + 1:
+                if len(pending) > ahead:
                     yield pending.popleft().result()
             while pending:
                 yield pending.popleft().result()

@@ -117,3 +117,21 @@ def test_ordered_map_stopped_early_starts_no_more_than_a_few_items_ahead():
     assert [next(results) for _ in range(5)] == [0, 1, 2, 3, 4]
     results.close()
     assert len(started) <= 5 + 2 + 2
+
+
+def test_ordered_map_takes_the_next_item_only_when_at_most_ahead_are_pending():
+    taken, finished = [], []
+
+    def items():
+        for i in range(20):
+            taken.append((i, len(finished)))  # how many results were done when i was taken
+            yield i
+
+    def work(i):
+        time.sleep(0.005)
+        finished.append(i)
+        return i
+
+    assert list(ordered_map(work, items(), workers=1, ahead=1)) == list(range(20))
+    # item i is taken once item i - 2's result is in: one runs, the next is being read
+    assert all(done >= i - 1 for i, done in taken)

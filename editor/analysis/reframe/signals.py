@@ -49,7 +49,8 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,6 +61,7 @@ from editor.analysis.camera_motion import fit_similarity, tracking_points
 from editor.analysis.colours import BINS, colour_histogram, read_table
 from editor.analysis.reframe.faces import COAST_S, DETECT_SIZE, EVERY_S, FOLLOW_S, Face, \
     FaceDetector, box_centre, link, people
+from editor.core.pipeline import ordered_map, prefetch
 from editor.core.progress import CancelToken, ProgressCallback, no_progress
 from editor.media._av import WarningCallback
 from editor.media.decode import iter_frames
@@ -451,7 +453,9 @@ def extract_signals(path: str | Path, *, width: int, height: int, frame_count: i
 
     ``width``/``height`` are the display size; ``resets`` are frames where the motion
     and colour models start afresh (first frames of shots and transitions);
-    ``find_faces=False`` leaves the face signal out.
+    ``find_faces=False`` leaves the face signal out. Three stages overlap: decoding
+    (read ahead on a thread of its own), the motion pass and the faces, and each chunk's
+    blobs (on a worker, while the next chunk is read).
     """
     a_w = min(ANALYSIS_WIDTH, width)
     a_h = max(8, round(a_w * height / width))
@@ -466,77 +470,61 @@ def extract_signals(path: str | Path, *, width: int, height: int, frame_count: i
     d_w, d_h = max(8, round(width * shrink)), max(8, round(height * shrink))
     follow = max(1, round(FOLLOW_S * fps))  # faces found are looked for again this often
     every = follow * max(1, round(EVERY_S / FOLLOW_S))  # new faces this often
-    last_face, near = -every, None  # where faces were last found (detail pixels)
-
-    def looks_for_faces(i: int) -> bool:  # searched on each shot's first frame too
-        return detect.available and (i % every == 0 or i in resets or
-                                     (i % follow == 0 and i - last_face < every))
-
-    faces: list[Face] = []  # the current shot's detections
     tracks: list[tuple[list[Face], int]] = []  # (detections, last frame of their shot)
-    index, rows = [], []
-    last_report = time.monotonic()
-    progress(0, frame_count, "finding subjects")
-    previous = -1
-    images: dict[int, np.ndarray] = {}
-    chunk: list[tuple] = []  # (index, image, motion, present, whip)
     chunk_size = int(min(MAX_CHUNK, max(1, round(CHUNK_S * fps))))
-    # a chunk's blobs are found on a worker thread while the next chunk is read; the
-    # worker takes the chunks in order, and alone touches the shot's colour model
-    worker = ThreadPoolExecutor(1, thread_name_prefix="cutwise-subjects")
-    pending: deque[Future] = deque()
-    colours: list[ShotColours] = []  # the current shot's, once its first chunk is in
-    new_shot = True
 
-    def chunk_rows(frames: list[tuple], first: bool) -> tuple[list[int], list[np.ndarray]]:
-        if first:
-            colours[:] = [ShotColours([image for _, image, _, _, _ in frames])]
-        return [f[0] for f in frames], _blob_rows(frames, colours[0], scale, cancel)
+    def motion_chunks() -> Iterator[tuple[list[tuple], bool]]:
+        """``(frames, first)``: up to ``chunk_size`` frames of one shot, each ``(index,
+        image, motion, present, whip)``, ``first`` for a shot's first chunk; faces are
+        found and linked on the way."""
+        faces: list[Face] = []  # the current shot's detections
+        last_face, near = -every, None  # where faces were last found (detail pixels)
+        images: dict[int, np.ndarray] = {}
+        chunk: list[tuple] = []
+        first, previous = True, -1
+        last_report = time.monotonic()
 
-    def collect(job: Future) -> None:
-        done, found = job.result()
-        index.extend(done)
-        rows.extend(found)
+        def pass_on():
+            nonlocal first
+            yield chunk.copy(), first
+            chunk.clear()
+            first = False
 
-    def finish_chunk():
-        nonlocal new_shot
-        if not chunk:
-            return
-        pending.append(worker.submit(chunk_rows, chunk.copy(), new_shot))
-        new_shot = False
-        chunk.clear()
-        while len(pending) > 1:  # at most one chunk waits, bounding memory
-            collect(pending.popleft())
+        def take(reported):
+            for i, moving, present, whip in reported:
+                chunk.append((i, images.pop(i), moving, present, whip))
+                if len(chunk) >= chunk_size:
+                    yield from pass_on()
 
-    def emit(ready):
-        for i, moving, present, whip in ready:
-            chunk.append((i, images.pop(i), moving, present, whip))
-            if len(chunk) >= chunk_size:
-                finish_chunk()
+        def end_shot():
+            nonlocal first
+            yield from take(motion.flush())
+            if chunk:
+                yield from pass_on()
+            tracks.extend((track, previous) for track in link(faces, fps))
+            faces.clear()
+            first = True
 
-    def finish_shot():
-        nonlocal new_shot
-        emit(motion.flush())
-        finish_chunk()
-        new_shot = True
-        tracks.extend((track, previous) for track in link(faces, fps))
-        faces.clear()
-
-    try:
-        for frame in iter_frames(path, fmt="yuv", width=a_w, height=a_h, fast=True,
-                                 every_frame=True, detail=(d_w, d_h), detail_when=looks_for_faces,
-                                 cancel=cancel, on_warning=on_warning):
+        # a detail copy of every frame faces may be looked for on (decided ahead, by
+        # index alone); whether they are is decided as each frame comes
+        decoded = iter_frames(path, fmt="yuv", width=a_w, height=a_h, fast=True,
+                              every_frame=True, detail=(d_w, d_h),
+                              detail_when=lambda i: detect.available and
+                              (i % follow == 0 or i in resets),
+                              cancel=cancel, on_warning=on_warning)
+        for frame in prefetch(decoded, depth=8):
             i = frame.index
             if any(previous < r <= i for r in resets):
-                finish_shot()
+                yield from end_shot()
                 motion.reset()
                 last_face, near = -every, None
             previous = i
             images[i] = frame.image
-            emit(motion.push(i, frame.image[:, :, 0].astype(np.float32)))
-            if frame.detail is not None:
-                # around the faces found a moment ago, else (every EVERY_S, and on a shot's
-                # first frame, where none are known yet) on the whole picture
+            yield from take(motion.push(i, frame.image[:, :, 0].astype(np.float32)))
+            # around the faces found a moment ago, else (every EVERY_S, and on a shot's
+            # first frame, where none are known yet) on the whole picture
+            if frame.detail is not None and (i % every == 0 or i in resets or
+                                             i - last_face < every):
                 found = detect(frame.detail, near if i % every else None)
                 faces.extend(_face(i, box * (width / d_w), motion, scale) for box in found)
                 if len(found):
@@ -545,11 +533,24 @@ def extract_signals(path: str | Path, *, width: int, height: int, frame_count: i
             if now - last_report >= _PROGRESS_EVERY_S:
                 last_report = now
                 progress(i + 1, max(frame_count, i + 1), "finding subjects")
-        finish_shot()
-        while pending:
-            collect(pending.popleft())
-    finally:
-        worker.shutdown(cancel_futures=True)
+        yield from end_shot()
+
+    colours: list[ShotColours] = []  # the current shot's: the worker's alone
+
+    def chunk_rows(item: tuple[list[tuple], bool]) -> tuple[list[int], list[np.ndarray]]:
+        frames, first = item
+        if first:
+            colours[:] = [ShotColours([image for _, image, _, _, _ in frames])]
+        return [f[0] for f in frames], _blob_rows(frames, colours[0], scale, cancel)
+
+    progress(0, frame_count, "finding subjects")
+    index, rows = [], []
+    # one worker: the chunks' blobs in order, while the next chunk is read; closed at
+    # once on an error or a cancel, which stops the worker and the decoding thread
+    with closing(ordered_map(chunk_rows, motion_chunks(), workers=1, ahead=1)) as results:
+        for done, found in results:
+            index.extend(done)
+            rows.extend(found)
     frame_count = max(frame_count, (index[-1] + 1) if index else 0)
     progress(frame_count, frame_count, "subjects found")
     boxes = np.array(rows, np.float32).reshape(-1, MAX_BLOBS, BLOB_FIELDS)
