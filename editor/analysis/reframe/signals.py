@@ -188,8 +188,9 @@ class MotionSaliency:
         self.reset()
 
     def reset(self) -> None:
-        # (index, smoothed gray, 3x3 transform from the shot's first frame to this one)
-        self.history: deque[tuple[int, np.ndarray, np.ndarray]] = deque()
+        # (index, smoothed gray, 3x3 transform from the shot's first frame to this one,
+        # the gray as uint8 for the optical flow)
+        self.history: deque[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = deque()
         self.seen = np.zeros(self.shape, np.float32)  # where it moved lately, fading
         self._next = 0  # history position of the first frame not yet reported
         self._last = None
@@ -209,11 +210,9 @@ class MotionSaliency:
         return self._tracked[index]
 
     def _camera_step(self, index: int, prev: np.ndarray, cur: np.ndarray) -> np.ndarray:
-        """3x3 transform taking ``prev``'s (frame ``index``'s) pixels to where they are in
-        ``cur``."""
-        prev = prev.astype(np.uint8)
-        step = fit_similarity(prev, cur.astype(np.uint8), self._points(index, prev),
-                              levels=2, threshold=1.5)
+        """3x3 transform taking ``prev``'s (frame ``index``'s, uint8) pixels to where they
+        are in ``cur``."""
+        step = fit_similarity(prev, cur, self._points(index, prev), levels=2, threshold=1.5)
         return np.eye(3) if step is None else step
 
     @staticmethod
@@ -229,8 +228,7 @@ class MotionSaliency:
         high-contrast edge misaligned by half a pixel reads as motion; a refinement
         that moves far from the chain (lost points) is not trusted."""
         chain = self._chain(frame, other)
-        ref = other[1].astype(np.uint8)
-        direct = fit_similarity(ref, frame[1].astype(np.uint8), self._points(other[0], ref),
+        direct = fit_similarity(other[3], frame[3], self._points(other[0], other[3]),
                                 guess=chain, levels=1, threshold=1.0)
         h, w = self.shape
         corners = np.array([[0, w, 0, w], [0, 0, h, h], [1, 1, 1, 1]], float)
@@ -283,11 +281,11 @@ class MotionSaliency:
         if gain > 1.0:
             gray = np.clip((gray - mean) * gain + min(128.0, mean * gain), 0, 255)
         gray = cv2.GaussianBlur(gray, (0, 0), 1.0)
-        camera = np.eye(3)
+        camera, flow = np.eye(3), gray.astype(np.uint8)
         if self.history:
-            prev_index, prev_gray, prev_camera = self.history[-1]
-            camera = self._camera_step(prev_index, prev_gray, gray) @ prev_camera
-        self.history.append((index, gray, camera))
+            prev_index, _, prev_camera, prev_flow = self.history[-1]
+            camera = self._camera_step(prev_index, prev_flow, flow) @ prev_camera
+        self.history.append((index, gray, camera, flow))
         out = []
         # the oldest frame not yet reported whose "after" frame has now arrived
         while self._next < len(self.history) and \
