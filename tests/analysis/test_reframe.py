@@ -286,6 +286,22 @@ def test_a_limb_swinging_to_and_fro_leaves_no_ghost_in_its_box():
         assert tuple(_narrow_to_present(blob[None])[0, [0, 2]]) == tuple(blob[[9, 10]])
 
 
+def test_spectral_residual_is_hou_and_zhangs_to_the_same_bit_every_time():
+    rng = np.random.default_rng(2)
+    channel = cv2.GaussianBlur(rng.normal(100, 30, (36, 64)).astype(np.float32), (0, 0), 1.5)
+    # the definition (Hou & Zhang 2007), in numpy's complex arithmetic
+    spectrum = np.fft.fft2(channel)
+    log_amp = np.log(np.abs(spectrum) + 1e-6)
+    residual = log_amp - cv2.blur(log_amp, (3, 3), borderType=cv2.BORDER_REFLECT)
+    sal = np.abs(np.fft.ifft2(np.exp(residual + 1j * np.angle(spectrum)))) ** 2
+    sal = cv2.GaussianBlur(sal.astype(np.float32), (0, 0), 2.5)
+    got = reframe_signals.spectral_residual(channel)
+    assert np.abs(got - sal / sal.max()).max() < 1e-5
+    # a cached analysis and a fresh one agree: no last bit depends on memory placement
+    assert all(np.array_equal(reframe_signals.spectral_residual(channel.copy()), got)
+               for _ in range(40))
+
+
 def test_a_shots_first_frame_keeps_the_cameras_points_off_what_moved_there():
     # a large textured block moving fast over a still background, from a shot's first
     # frame (50 fps: lag 10 frames): that frame is compared with one frame only, where

@@ -153,13 +153,14 @@ def spectral_residual(channel: np.ndarray) -> np.ndarray:
     """Visual saliency of one small float32 image (Hou & Zhang 2007), scaled to [0, 1]:
     the spectrum's phase with the residual of its log amplitude, transformed back."""
     spectrum = cv2.dft(channel, flags=cv2.DFT_COMPLEX_OUTPUT)  # [h, w, (re, im)]
-    amplitude = cv2.magnitude(spectrum[..., 0], spectrum[..., 1])
+    # numpy's: cv2.magnitude's last bits depend on where the arrays lie in memory
+    amplitude = np.sqrt(spectrum[..., 0] ** 2 + spectrum[..., 1] ** 2)
     log_amp = np.log(amplitude + 1e-6)
     residual = log_amp - cv2.blur(log_amp, (3, 3), borderType=cv2.BORDER_REFLECT)
     # exp(residual + i·phase) = exp(residual) · spectrum / amplitude
     back = cv2.idft(spectrum * (np.exp(residual) / (amplitude + 1e-6))[..., None],
                     flags=cv2.DFT_COMPLEX_OUTPUT)
-    sal = cv2.GaussianBlur(cv2.magnitude(back[..., 0], back[..., 1]) ** 2, (0, 0), 2.5)
+    sal = cv2.GaussianBlur(back[..., 0] ** 2 + back[..., 1] ** 2, (0, 0), 2.5)
     top = float(sal.max())
     return sal / top if top > 0 else sal
 
