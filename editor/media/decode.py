@@ -130,13 +130,14 @@ def iter_frames(path: str | os.PathLike, *, fmt: str = "rgb", width: int | None 
                 view = FrameView(frame, fmt, width, height, Fraction(sar or 1), rotate, fast)
             pts = (tick - origin) * stream.time_base if tick is not None else \
                 Fraction(index) / Fraction(stream.guessed_rate or 25)
-            extra = None
+            image, extra = view.image(frame), None
             if detail is not None and (detail_when is None or detail_when(index)):
                 if detail_view is None or not detail_view.fits(frame):
                     detail_view = FrameView(frame, "gray", *detail, Fraction(sar or 1), rotate,
                                             fast)
-                extra = detail_view.image(frame)
-            yield Frame(index, pts, view.image(frame), frame.key_frame, extra)
+                extra = view.luma(image) if view.same_luma(detail_view) else \
+                    detail_view.image(frame)
+            yield Frame(index, pts, image, frame.key_frame, extra)
 
 
 def decode_video(container, stream, path: Path, watch, cancel: CancelToken | None,
@@ -212,6 +213,16 @@ class FrameView:
 
     def fits(self, frame: av.VideoFrame) -> bool:
         return self._key == (frame.width, frame.height, frame.format.name)
+
+    def same_luma(self, other: "FrameView") -> bool:
+        """Whether ``other``'s gray image is this view's luma: both read the luma plane
+        at the same size and turn (a detail copy as large as the frame itself)."""
+        return (self._luma_plane and other._luma_plane and self._size == other._size
+                and self._rot90_k == other._rot90_k and self._fast == other._fast)
+
+    def luma(self, image: np.ndarray) -> np.ndarray:
+        """The gray image of this view's ``image``."""
+        return image if image.ndim == 2 else np.ascontiguousarray(image[:, :, 0])
 
     def _plane(self, frame: av.VideoFrame, i: int, size: tuple[int, int],
                area: bool = True) -> np.ndarray:

@@ -118,6 +118,18 @@ def test_detail_is_the_same_frame_in_gray_at_another_size_every_nth_frame(rotate
             assert read_frame_number(f.detail) == f.index
 
 
+def test_a_detail_as_large_as_the_frame_is_its_own_luma(rotated_clip):
+    gray = {f.index: f.image for f in iter_frames(rotated_clip.path, fmt="gray", height=60,
+                                                  fast=True)}
+    frames = list(iter_frames(rotated_clip.path, fmt="yuv", height=60, detail=(None, 60),
+                              fast=True))
+    for f in frames:  # the luma plane read once, the same picture as a gray decode's
+        assert f.detail.shape == (60, f.image.shape[1]) and f.detail.flags.c_contiguous
+        assert np.array_equal(f.detail, f.image[:, :, 0])
+        assert np.array_equal(f.detail, gray[f.index])
+        assert read_frame_number(f.detail) == f.index
+
+
 def test_odd_size(clip_dir):
     clip = make_video(clip_dir / "decode-odd.mp4", width=641, height=361, pix_fmt="yuv444p",
                       frames=3)
