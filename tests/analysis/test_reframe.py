@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import warnings
 from fractions import Fraction
 from pathlib import Path
 
@@ -20,7 +21,7 @@ import pytest
 import editor.analysis.matting as matting
 import editor.analysis.reframe.signals as reframe_signals
 from editor.analysis.reframe import (HANDOVER_S, Signals, _narrow_to_present, _narrow_to_tall,
-                                     crop_size, output_size, parse_aspect,
+                                     _row_percentile, crop_size, output_size, parse_aspect,
                                      path_from_suggestions, plan, reframe, to_suggestions)
 from editor.analysis.reframe.path import plan_axis
 from editor.analysis.reframe.render import render
@@ -300,6 +301,17 @@ def test_spectral_residual_is_hou_and_zhangs_to_the_same_bit_every_time():
     # a cached analysis and a fresh one agree: no last bit depends on memory placement
     assert all(np.array_equal(reframe_signals.spectral_residual(channel.copy()), got)
                for _ in range(40))
+
+
+def test_row_percentile_is_numpys_to_the_same_bits():
+    rng = np.random.default_rng(4)
+    for _ in range(60):
+        rows = rng.normal(50, 20, (int(rng.integers(1, 200)), int(rng.integers(1, 30)) * 2 + 1))
+        rows[rng.random(rows.shape) < rng.random()] = np.nan  # unseen frames, some rows all
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            expected = np.nanpercentile(rows, 40, axis=1)
+        assert np.array_equal(_row_percentile(rows, 40), expected, equal_nan=True)
 
 
 def test_a_shots_first_frame_keeps_the_cameras_points_off_what_moved_there():

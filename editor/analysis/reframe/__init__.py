@@ -32,7 +32,6 @@ path on their frames; re-planning with them does not decode again.
 from __future__ import annotations
 
 import functools
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -434,9 +433,7 @@ def _rein_wide(a0: np.ndarray, a1: np.ndarray, seen: np.ndarray, reach: int,
         return seen.copy()
     around = np.lib.stride_tricks.sliding_window_view(
         np.pad(width, reach, constant_values=np.nan), 2 * reach + 1)
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows: unseen frames
-        usual = np.nanpercentile(around, 40, axis=1)
+    usual = _row_percentile(around, 40)  # NaN where a window saw nothing
     wide = seen & (width > np.where(width > crop, FIT_WIDE, WIDE) * usual)
     good = np.flatnonzero(seen & ~wide)
     if not wide.any() or not len(good):
@@ -447,6 +444,20 @@ def _rein_wide(a0: np.ndarray, a1: np.ndarray, seen: np.ndarray, reach: int,
     a1[frames] = np.where(keep_left, a0[frames] + usual[frames], a1[frames])
     a0[frames] = np.where(keep_left, a0[frames], a1[frames] - usual[frames])
     return wide
+
+
+def _row_percentile(rows: np.ndarray, q: float) -> np.ndarray:
+    """``np.nanpercentile(rows, q, axis=1)`` to the same bits (its linear method), each
+    row sorted once instead of numpy's row-by-row loop (a hundred times faster here);
+    NaN for a row of NaNs."""
+    ordered = np.sort(rows, axis=1)  # NaNs last
+    count = np.maximum((~np.isnan(rows)).sum(axis=1), 1)
+    at = (count - 1) * (q / 100)
+    low = np.floor(at).astype(np.intp)
+    a = np.take_along_axis(ordered, low[:, None], 1)[:, 0]
+    b = np.take_along_axis(ordered, np.minimum(low + 1, count - 1)[:, None], 1)[:, 0]
+    t, step = at - low, b - a
+    return np.where(t >= 0.5, b - step * (1 - t), a + step * t)  # numpy's _lerp
 
 
 def _needs_padding(boxes: np.ndarray, user: dict[int, tuple], start: int,
