@@ -102,14 +102,15 @@ def solve_axis(lo: np.ndarray, hi: np.ndarray, centre: np.ndarray, weight: np.nd
     blocks, rhs = [], []
 
     def with_z(z_block, start=0, count=0):
-        """Rows acting on z (``z_block``), minus one auxiliary variable each."""
-        rows = z_block.shape[0]
-        padded = sparse.hstack([z_block, sparse.csr_matrix((rows, n_vars - k))]).tocsr()
-        if not count:
-            return padded
-        extra = sparse.csr_matrix((-np.ones(count), (np.arange(count), start + np.arange(count))),
-                                  shape=(rows, n_vars))
-        return (padded + extra).tocsr()
+        """Rows acting on z (``z_block``), minus one auxiliary variable each (built at
+        once from coordinates: stacking and adding sparse blocks cost more than the
+        solve)."""
+        z = sparse.coo_matrix(z_block)
+        aux = np.arange(count)
+        return sparse.csr_matrix(
+            (np.concatenate([z.data, -np.ones(count)]),
+             (np.concatenate([z.row, aux]), np.concatenate([z.col, start + aux]))),
+            shape=(z.shape[0], n_vars))
 
     def add(block, b):
         blocks.append(block)
@@ -130,13 +131,13 @@ def solve_axis(lo: np.ndarray, hi: np.ndarray, centre: np.ndarray, weight: np.nd
         add(with_z(d @ basis, at, size), np.zeros(size))
         add(with_z(-(d @ basis), at, size), np.zeros(size))
         at += size
-    bounds = [(None, None)] * k + [(0, None)] * (n_vars - k)
+    bounds = np.zeros((n_vars, 2))  # (low, high) of each variable
+    bounds[:k, 0], bounds[:, 1] = -np.inf, np.inf
     a_eq = b_eq = None
     if mode == "track":
-        bounds[:n] = [(0.0, limit)] * n
+        bounds[:n] = (0.0, limit)
         for i, value in keyframes.items():
-            v = float(np.clip(value, 0, limit))
-            bounds[i] = (v, v)
+            bounds[i] = float(np.clip(value, 0, limit))
     else:  # 0 <= p <= limit through the basis
         add(with_z(basis), np.full(n, limit))
         add(with_z(-basis), np.zeros(n))
