@@ -99,37 +99,37 @@ def solve_axis(lo: np.ndarray, hi: np.ndarray, centre: np.ndarray, weight: np.nd
     target = np.where(np.isnan(centre), limit / 2, centre)
     cost[centre_at:centre_at + n] = np.where(np.isnan(centre), 0.2, 1.0) * W_CENTRE * \
         np.maximum(weight[:n], 1.0)
-    blocks, rhs = [], []
+    # the inequality rows as coordinates (value, row, column), all built at once:
+    # stacking and adding sparse blocks cost more than HiGHS's solve
+    values, row_at, col_at, rhs = [], [], [], []
+    rows_so_far = 0
 
-    def with_z(z_block, start=0, count=0):
-        """Rows acting on z (``z_block``), minus one auxiliary variable each (built at
-        once from coordinates: stacking and adding sparse blocks cost more than the
-        solve)."""
+    def add(z_block, b, start=0, count=0):
+        """Rows acting on z (``z_block``), minus one auxiliary variable each from column
+        ``start`` (``count`` of them), with right-hand side ``b``."""
+        nonlocal rows_so_far
         z = sparse.coo_matrix(z_block)
         aux = np.arange(count)
-        return sparse.csr_matrix(
-            (np.concatenate([z.data, -np.ones(count)]),
-             (np.concatenate([z.row, aux]), np.concatenate([z.col, start + aux]))),
-            shape=(z.shape[0], n_vars))
-
-    def add(block, b):
-        blocks.append(block)
+        values.extend([z.data, -np.ones(count)])
+        row_at.extend([rows_so_far + z.row, rows_so_far + aux])
+        col_at.extend([z.col, start + aux])
         rhs.append(b)
+        rows_so_far += z.shape[0]
 
     if m:
         bc = basis[rows[rows_c]]
-        add(with_z(-bc, k, m), -lo[rows_c])            # p + below >= lo
-        add(with_z(bc, k + m, m), hi[rows_c])           # p - above <= hi
-    add(with_z(basis, centre_at, n), target)           # |p - centre| <= off
-    add(with_z(-basis, centre_at, n), -target)
+        add(-bc, -lo[rows_c], k, m)            # p + below >= lo
+        add(bc, hi[rows_c], k + m, m)          # p - above <= hi
+    add(basis, target, centre_at, n)           # |p - centre| <= off
+    add(-basis, -target, centre_at, n)
     at = centre_at + n
     for order, d in enumerate(diffs):
         size = d.shape[0]
         # velocity costs the travel (px); acceleration and jerk cost per change
         per = spacing if order == 0 else np.ones(size)
         cost[at:at + size] = DERIVATIVE_WEIGHTS[order] * scale * per
-        add(with_z(d @ basis, at, size), np.zeros(size))
-        add(with_z(-(d @ basis), at, size), np.zeros(size))
+        add(d @ basis, np.zeros(size), at, size)
+        add(-(d @ basis), np.zeros(size), at, size)
         at += size
     bounds = np.zeros((n_vars, 2))  # (low, high) of each variable
     bounds[:k, 0], bounds[:, 1] = -np.inf, np.inf
@@ -139,13 +139,17 @@ def solve_axis(lo: np.ndarray, hi: np.ndarray, centre: np.ndarray, weight: np.nd
         for i, value in keyframes.items():
             bounds[i] = float(np.clip(value, 0, limit))
     else:  # 0 <= p <= limit through the basis
-        add(with_z(basis), np.full(n, limit))
-        add(with_z(-basis), np.zeros(n))
+        add(basis, np.full(n, limit))
+        add(-basis, np.zeros(n))
         if keyframes:
             idx = sorted(keyframes)
-            a_eq = with_z(basis[idx])
+            eq = sparse.coo_matrix(basis[idx])
+            a_eq = sparse.csr_matrix((eq.data, (eq.row, eq.col)), shape=(len(idx), n_vars))
             b_eq = np.array([float(np.clip(keyframes[i], 0, limit)) for i in idx])
-    result = linprog(cost, A_ub=sparse.vstack(blocks).tocsc(), b_ub=np.concatenate(rhs),
+    a_ub = sparse.csc_matrix((np.concatenate(values),
+                              (np.concatenate(row_at), np.concatenate(col_at))),
+                             shape=(rows_so_far, n_vars))
+    result = linprog(cost, A_ub=a_ub, b_ub=np.concatenate(rhs),
                      A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
     if result.status != 0:
         return None
