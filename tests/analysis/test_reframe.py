@@ -257,14 +257,20 @@ def test_sharp_edges_under_a_slow_zoom_do_not_read_as_motion():
     assert np.median(walker) > 0.5
 
 
+def _textured_patch_on_background(seed: int, patch: tuple[int, int], low: float):
+    """A still, darker textured background (96 x 160, float gray) and a brighter textured
+    patch to move over it."""
+    rng = np.random.default_rng(seed)
+    background = cv2.GaussianBlur(rng.uniform(0, 120, (96, 160)).astype(np.float32), (0, 0), 1.5)
+    texture = cv2.GaussianBlur(rng.uniform(low, 255, patch).astype(np.float32), (0, 0), 1.0)
+    return background, texture
+
+
 def test_a_limb_swinging_to_and_fro_leaves_no_ghost_in_its_box():
     # a textured bar swinging about its place twice a lag (50 fps: lag 10 frames): a
     # lag before and after it is at the same place, where the frame shows background
-    h, w = 96, 160
-    rng = np.random.default_rng(3)
-    background = cv2.GaussianBlur(rng.uniform(0, 120, (h, w)).astype(np.float32), (0, 0), 1.5)
-    bar = cv2.GaussianBlur(rng.uniform(150, 255, (40, 14)).astype(np.float32), (0, 0), 1.0)
-    saliency = reframe_signals.MotionSaliency((h, w), 50.0)
+    background, bar = _textured_patch_on_background(3, (40, 14), 150)
+    saliency = reframe_signals.MotionSaliency(background.shape, 50.0)
     where, reported = {}, []
     for f in range(60):
         x = round(70 + 10 * np.sin(2 * np.pi * f / 20))
@@ -320,11 +326,8 @@ def test_a_shots_first_frame_keeps_the_cameras_points_off_what_moved_there():
     # the block was and where it is make up more of the picture than may move (a failed
     # alignment's test), so its motion is not kept; where it differed still keeps the
     # camera's corners off the block
-    h, w = 96, 160
-    rng = np.random.default_rng(5)
-    background = cv2.GaussianBlur(rng.uniform(0, 120, (h, w)).astype(np.float32), (0, 0), 1.5)
-    block = cv2.GaussianBlur(rng.uniform(130, 255, (50, 50)).astype(np.float32), (0, 0), 1.0)
-    saliency = reframe_signals.MotionSaliency((h, w), 50.0)
+    background, block = _textured_patch_on_background(5, (50, 50), 130)
+    saliency = reframe_signals.MotionSaliency(background.shape, 50.0)
     first = None
     for f in range(12):
         frame = background.copy()
