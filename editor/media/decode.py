@@ -143,7 +143,8 @@ def iter_frames(path: str | os.PathLike, *, fmt: str = "rgb", width: int | None 
 def decode_video(container, stream, path: Path, watch, cancel: CancelToken | None,
                  warn: WarningCallback, ticks: list[int] | None = None
                  ) -> Iterator[tuple[int, av.VideoFrame]]:
-    """Yield ``(index, frame)`` in presentation order, skipping damaged frames.
+    """Yield ``(index, frame)`` in presentation order, skipping damaged frames (and those
+    a decoder hands over out of order after damage).
 
     The index of each frame is its rank among the packets' presentation times, so frames
     that fail to decode still take their place. ``ticks`` (all presentation times, from a
@@ -152,6 +153,7 @@ def decode_video(container, stream, path: Path, watch, cancel: CancelToken | Non
     pending: list[int] = []  # presentation ticks demuxed but not yet output
     next_index = None if ticks is not None else 0
     demuxed = decoded = 0
+    last_pts = None  # of the last frame given its index
     for packet in read_packets(container, [stream], path, watch, cancel, warn,
                                lambda: decoded):
         real = packet.size > 0 and not packet.is_discard
@@ -168,6 +170,13 @@ def decode_video(container, stream, path: Path, watch, cancel: CancelToken | Non
             warn(f"{path}: skipped a damaged frame near {at:.2f} s ({exc.strerror or exc})")
             continue
         for frame in frames:
+            if frame.pts is not None and last_pts is not None and frame.pts <= last_pts:
+                # after damage a decoder can hand over frames out of order: one behind
+                # those already out has lost its place (counting it would shift every
+                # later frame's index)
+                warn(f"{path}: skipped a frame out of order near "
+                     f"{float(frame.pts * stream.time_base):.2f} s")
+                continue
             if next_index is None:
                 next_index = bisect.bisect_left(ticks, pending[0] if pending else frame.pts or 0)
             while pending and frame.pts is not None and pending[0] < frame.pts:
@@ -176,6 +185,7 @@ def decode_video(container, stream, path: Path, watch, cancel: CancelToken | Non
             if pending and pending[0] == frame.pts:
                 heapq.heappop(pending)
             index, next_index = next_index, next_index + 1
+            last_pts = frame.pts if frame.pts is not None else last_pts
             if frame.is_corrupt:
                 warn(f"{path}: skipped a damaged frame (frame {index})")
                 continue

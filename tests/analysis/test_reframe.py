@@ -29,7 +29,9 @@ from editor.core.cache import AnalysisCache
 from editor.core.errors import Cancelled, CutwiseError
 from editor.core.model import LANE_REFRAME
 from editor.core.progress import CancelToken
+from editor.media.decode import iter_frames
 from editor.media.probe import probe
+from tests.clips import corrupt
 
 W, H, FPS = 320, 180, 25
 
@@ -761,6 +763,21 @@ def test_cancelling_the_subject_pass_stops_it_and_its_worker(clip, monkeypatch):
                                         progress=progress, cancel=token)
     assert max(seen) < 150 and max(working) >= 2
     assert not set(threading.enumerate()) - before
+
+
+def test_a_damaged_clip_is_reframed_and_each_warning_told_once(clip, tmp_path):
+    damaged = corrupt(clip[0], tmp_path / "damaged.mp4", packets=3)
+    # after the damage x264's decoder hands over two frames late, behind later ones:
+    # they are skipped, and every later frame keeps its index (they shifted it by 2)
+    decoded = [f.index for f in iter_frames(damaged, fmt="gray", width=32)]
+    assert decoded[-1] == 149 and all(a < b for a, b in zip(decoded, decoded[1:]))
+    told = []
+    result = reframe(damaged, aspect="9:16", on_warning=told.append)
+    assert result.frame_count == 150
+    # the shot engine and the subject pass both meet the damaged frames: told once each
+    assert any("damaged frame" in m for m in told) and len(told) == len(set(told))
+    assert list(result.warnings) == list(dict.fromkeys(result.warnings))
+    assert set(told) <= set(result.warnings)
 
 
 def test_unreadable_input_is_one_typed_error(tmp_path):

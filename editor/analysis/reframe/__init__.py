@@ -719,8 +719,17 @@ def reframe(path: str | Path, *, aspect: str | Fraction = "9:16", zoom: float = 
         from editor.analysis.matting.models import checkpoint_file
 
         checkpoint_file(checkpoint)
+    # every warning once, in order: both passes decode every damaged frame
+    notes: dict[str, None] = {}
+
+    def note(message: str) -> None:
+        if message not in notes:
+            notes[message] = None
+            if on_warning is not None:
+                on_warning(message)
+
     shots = detect_shots(path, cache=cache, progress=_progress_span(progress, 0, 250),
-                         cancel=cancel, on_warning=on_warning)
+                         cancel=cancel, on_warning=note)
     resets = set(shots.cut_frames) | {t.start for t in shots.transitions} | \
         {t.end + 1 for t in shots.transitions}
     signals = None
@@ -735,7 +744,7 @@ def reframe(path: str | Path, *, aspect: str | Fraction = "9:16", zoom: float = 
         signals = extract_signals(path, width=width, height=height,
                                   frame_count=video.frame_count, fps=fps, resets=resets,
                                   progress=_progress_span(progress, 250, found), cancel=cancel,
-                                  on_warning=on_warning)
+                                  on_warning=note)
         if key is not None:
             cache.put_arrays(key, signals.to_arrays())
     frame_count = max(signals.frame_count, shots.frame_count)
@@ -747,13 +756,6 @@ def reframe(path: str | Path, *, aspect: str | Fraction = "9:16", zoom: float = 
     groups = _clicks_by_shot(subjects, ranges)
     ranks = sorted({rank for _, rank, _ in groups})
     user_boxes: list[dict[int, tuple]] = [{} for _ in ranks]
-    notes: list[str] = []
-
-    def note(message: str) -> None:
-        if message not in notes:
-            notes.append(message)
-            if on_warning is not None:
-                on_warning(message)
 
     @functools.cache
     def segmenter():  # one model for every clicked shot, loaded when first needed
@@ -778,7 +780,7 @@ def reframe(path: str | Path, *, aspect: str | Fraction = "9:16", zoom: float = 
                               if first <= shot_plan.end and shot_plan.start <= last
                               for x, y, f in clicks]
     progress(1000, 1000, "planned")
-    warnings = tuple(shots.warnings) + tuple(notes)
+    warnings = tuple(dict.fromkeys((*shots.warnings, *notes)))
     if padded.any():
         warnings += (f"{sum(p.padded for p in plans)} shot(s) use a padded layout: their "
                      "subject is wider than the crop.",)
