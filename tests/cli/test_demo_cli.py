@@ -1,6 +1,7 @@
 """`cutwise demo` (what `make run` shows without the window): real outputs, no clobbering."""
 
 import json
+import shutil
 
 import cv2
 
@@ -8,10 +9,20 @@ from editor.cli import main
 from editor.core import project_file
 
 
+def _media_folder(tmp_path, clip):
+    """A folder holding ``clip`` alone (the shared clip folder also holds the broken files
+    other tests make, which the demo would rightly refuse)."""
+    folder = tmp_path / "media"
+    folder.mkdir()
+    shutil.copy(clip.path, folder / clip.path.name)
+    return folder
+
+
 def test_demo_builds_a_project_and_pictures(capsys, tmp_path, monkeypatch, basic_clip):
     monkeypatch.setenv("CUTWISE_CACHE_DIR", str(tmp_path / "cache"))
     out = tmp_path / "out"
-    args = ["demo", "--media", str(basic_clip.path.parent), "--out", str(out), "--json", "-q"]
+    args = ["demo", "--media", str(_media_folder(tmp_path, basic_clip)), "--out", str(out),
+            "--json", "-q"]
     assert main(args) == 0
     summary = json.loads(capsys.readouterr().out)
     project = project_file.load(summary["project"])
@@ -37,7 +48,8 @@ def test_demo_caps_long_waveforms_and_uses_every_bundled_clip(capsys, tmp_path, 
     monkeypatch.setenv("CUTWISE_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(demo, "WAVEFORM_MAX_WIDTH", 100)  # the 2 s clip counts as long here
     out = tmp_path / "out"
-    assert main(["demo", "--media", str(basic_clip.path.parent), "--out", str(out), "-q"]) == 0
+    assert main(["demo", "--media", str(_media_folder(tmp_path, basic_clip)), "--out", str(out),
+                 "-q"]) == 0
     wave = cv2.imread(str(out / "basic-waveform.png"))
     assert wave is not None and 50 <= wave.shape[1] <= 100
     bundled = sorted(p.name for p in demo.bundled_media_dir().iterdir()
