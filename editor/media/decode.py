@@ -26,6 +26,8 @@ from editor.media._av import (WarningCallback, exact_seconds, open_input, read_p
 from editor.media.errors import CorruptMediaError, TruncatedMediaError, UnsupportedCodecError
 from editor.media.probe import rotation_of, scan_packets
 
+AFTER_DAMAGE = 64  # packets after a damaged one in which frames out of order are skipped
+
 # Limited-range luma (16..235) stretched to full range, as swscale does for "gray".
 _FULL_RANGE = np.clip(np.round((np.arange(256) - 16) * 255 / 219), 0, 255).astype(np.uint8)
 
@@ -154,9 +156,11 @@ def decode_video(container, stream, path: Path, watch, cancel: CancelToken | Non
     next_index = None if ticks is not None else 0
     demuxed = decoded = 0
     last_pts = None  # of the last frame given its index
+    since_damage = None  # packets read since one failed to decode
     for packet in read_packets(container, [stream], path, watch, cancel, warn,
                                lambda: decoded):
         real = packet.size > 0 and not packet.is_discard
+        since_damage = None if since_damage is None else since_damage + 1
         if real and packet.pts is not None:
             heapq.heappush(pending, packet.pts)
             demuxed += 1
@@ -168,12 +172,15 @@ def decode_video(container, stream, path: Path, watch, cancel: CancelToken | Non
         except av.error.FFmpegError as exc:
             at = float((packet.pts or 0) * stream.time_base)
             warn(f"{path}: skipped a damaged frame near {at:.2f} s ({exc.strerror or exc})")
+            since_damage = 0
             continue
         for frame in frames:
-            if frame.pts is not None and last_pts is not None and frame.pts <= last_pts:
+            if since_damage is not None and since_damage <= AFTER_DAMAGE and \
+                    frame.pts is not None and last_pts is not None and frame.pts <= last_pts:
                 # after damage a decoder can hand over frames out of order: one behind
                 # those already out has lost its place (counting it would shift every
-                # later frame's index)
+                # later frame's index); elsewhere (a muxer's timestamps going back) the
+                # frame is kept, as before
                 warn(f"{path}: skipped a frame out of order near "
                      f"{float(frame.pts * stream.time_base):.2f} s")
                 continue
@@ -188,6 +195,7 @@ def decode_video(container, stream, path: Path, watch, cancel: CancelToken | Non
             last_pts = frame.pts if frame.pts is not None else last_pts
             if frame.is_corrupt:
                 warn(f"{path}: skipped a damaged frame (frame {index})")
+                since_damage = 0
                 continue
             decoded += 1
             yield index, frame
