@@ -340,7 +340,8 @@ class MotionSaliency:
         if self._last is not None:
             self.seen *= self.decay_per_frame ** (frame[0] - self._last)
         self._last = frame[0]
-        np.maximum(self.seen, motion if differs is None else differs, out=self.seen)
+        if differs is not None:  # else nothing was compared: nothing to keep off
+            np.maximum(self.seen, differs, out=self.seen)
         self._next = i + 1
         return frame[0], motion, present, whip
 
@@ -539,13 +540,14 @@ def extract_signals(path: str | Path, *, width: int, height: int, frame_count: i
                 progress(i + 1, max(frame_count, i + 1), "finding subjects")
         yield from end_shot()
 
-    colours: list[ShotColours] = []  # the current shot's: the worker's alone
+    colours: ShotColours | None = None  # the current shot's: the worker's alone
 
     def chunk_rows(item: tuple[list[tuple], bool]) -> tuple[list[int], list[np.ndarray]]:
+        nonlocal colours
         frames, first = item
         if first:
-            colours[:] = [ShotColours([image for _, image, _, _, _ in frames])]
-        return [f[0] for f in frames], _blob_rows(frames, colours[0], scale, cancel)
+            colours = ShotColours([image for _, image, _, _, _ in frames])
+        return [f[0] for f in frames], _blob_rows(frames, colours, scale, cancel)
 
     progress(0, frame_count, "finding subjects")
     index, rows = [], []
