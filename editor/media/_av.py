@@ -175,11 +175,15 @@ def is_cover_art(stream) -> bool:
 
 
 def warner(on_warning: WarningCallback | None) -> WarningCallback:
-    """A callback that logs each warning and passes it on to ``on_warning``."""
+    """A callback that passes each warning on to ``on_warning``, or logs it when no one
+    takes it (a caller that does tells the user itself: the log has it at debug level,
+    so a command line does not print it twice)."""
     def warn(message: str) -> None:
-        log.warning(message)
-        if on_warning is not None:
-            on_warning(message)
+        if on_warning is None:
+            log.warning(message)
+            return
+        log.debug(message)
+        on_warning(message)
     return warn
 
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 
 import opentimelineio as otio
 import pytest
 
 import editor.cli as cli
 from tests.analysis.test_shots import Shot, sequence, write
-from tests.clips import make_audio_only
+from tests.clips import corrupt, make_audio_only
 
 
 @pytest.fixture(autouse=True)
@@ -94,3 +97,18 @@ def test_bad_input_is_one_line_exit_2(capsys, tmp_path, kind):
     assert captured.out == ""
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("cutwise: error:") and path.name in lines[0]
+
+
+def test_a_damaged_clip_s_warnings_are_printed_once_each(tmp_path, cut_clip):
+    """Each warning reaches stderr once, as ``cutwise: warning: ...``: the media layer's log
+    does not print it a second time (a separate process: pytest's own log capture would
+    hide that second printing)."""
+    damaged = corrupt(cut_clip.path, tmp_path / "damaged.mp4", packets=3)
+    code = "import sys, editor.cli as cli; sys.exit(cli.main(sys.argv[1:]))"
+    run = subprocess.run([sys.executable, "-c", code, "shots", str(damaged), "--json"],
+                         capture_output=True, text=True, timeout=120,
+                         env=dict(os.environ, CUTWISE_CACHE_DIR=str(tmp_path / "cache")))
+    assert run.returncode == 0, run.stderr
+    told = json.loads(run.stdout)["warnings"]
+    lines = run.stderr.strip().splitlines()
+    assert told and lines == [f"cutwise: warning: {message}" for message in told]
