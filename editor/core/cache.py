@@ -102,20 +102,33 @@ class AnalysisCache:
             path.unlink(missing_ok=True)
 
 
-def load_or_compute(cache: AnalysisCache | None, key: str | None, compute, from_arrays):
+def load_or_compute(cache: AnalysisCache | None, key: str | None, compute, from_arrays,
+                    media: str | os.PathLike | None = None):
     """``(result, from_cache)``: a cached result, or ``compute()`` stored for next time.
 
     The result has ``to_arrays()`` and ``warnings``; ``from_arrays(arrays, warnings)``
     rebuilds it and may return None for an entry it cannot use (then it is recomputed).
+    ``media``: the file the warnings name; the cache is keyed by content, so the same
+    content read again under another name has its warnings name that one.
     """
     if cache is not None and key is not None:
         arrays = cache.get_arrays(key)
         if arrays is not None:
-            result = from_arrays(arrays, (cache.get_json(key) or {}).get("warnings", ()))
+            stored = cache.get_json(key) or {}
+            warnings = stored.get("warnings", ())
+            if media is not None and stored.get("media"):
+                warnings = renamed(warnings, stored["media"], media)
+            result = from_arrays(arrays, warnings)
             if result is not None:
                 return result, True
     result = compute()
     if cache is not None and key is not None:
         cache.put_arrays(key, result.to_arrays())
-        cache.put_json(key, {"warnings": list(result.warnings)})
+        cache.put_json(key, {"warnings": list(result.warnings),
+                             "media": None if media is None else str(media)})
     return result, False
+
+
+def renamed(warnings, stored: str | os.PathLike, media: str | os.PathLike) -> tuple[str, ...]:
+    """Cached ``warnings`` about the file once read as ``stored``, naming ``media``."""
+    return tuple(w.replace(str(stored), str(media)) for w in warnings)

@@ -17,7 +17,7 @@ import av
 import av.error
 import numpy as np
 
-from editor.core.cache import AnalysisCache
+from editor.core.cache import AnalysisCache, renamed
 from editor.core.progress import CancelToken
 from editor.core.timecode import FrameRate
 from editor.media._av import is_cover_art, log, open_input, read_packets
@@ -145,7 +145,7 @@ def probe(path: str | os.PathLike, *, cache: AnalysisCache | None = None,
         if cached is not None:
             info = MediaInfo.from_dict(cached)
             return MediaInfo(path, info.container, info.duration_s, path.stat().st_size,
-                             info.video, info.audio, info.warnings)
+                             info.video, info.audio, renamed(info.warnings, info.path, path))
     container, watch = open_input(path)
     with container:
         info = _probe_open(path, container, watch, cancel)

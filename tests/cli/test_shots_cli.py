@@ -105,10 +105,19 @@ def test_a_damaged_clip_s_warnings_are_printed_once_each(tmp_path, cut_clip):
     hide that second printing)."""
     damaged = corrupt(cut_clip.path, tmp_path / "damaged.mp4", packets=3)
     code = "import sys, editor.cli as cli; sys.exit(cli.main(sys.argv[1:]))"
-    run = subprocess.run([sys.executable, "-c", code, "shots", str(damaged), "--json"],
-                         capture_output=True, text=True, timeout=120,
-                         env=dict(os.environ, CUTWISE_CACHE_DIR=str(tmp_path / "cache")))
-    assert run.returncode == 0, run.stderr
-    told = json.loads(run.stdout)["warnings"]
-    lines = run.stderr.strip().splitlines()
+
+    def shots(path):
+        run = subprocess.run([sys.executable, "-c", code, "shots", str(path), "--json"],
+                             capture_output=True, text=True, timeout=120,
+                             env=dict(os.environ, CUTWISE_CACHE_DIR=str(tmp_path / "cache")))
+        assert run.returncode == 0, run.stderr
+        return json.loads(run.stdout)["warnings"], run.stderr.strip().splitlines()
+
+    told, lines = shots(damaged)
     assert told and lines == [f"cutwise: warning: {message}" for message in told]
+    assert all(message.startswith(f"{damaged}: ") for message in told)
+    # a copy reads the first one's cached analysis; its warnings name the copy
+    copy = tmp_path / "copy.mp4"
+    copy.write_bytes(damaged.read_bytes())
+    told_again, _ = shots(copy)
+    assert told_again == [message.replace(str(damaged), str(copy)) for message in told]

@@ -254,3 +254,20 @@ def test_load_or_compute_stores_once_and_keeps_warnings(cache, media):
     assert again.warnings == ("frame 7 was damaged",)
     _, hit_without_cache = load_or_compute(None, None, compute, _Result.from_arrays)
     assert not hit_without_cache and len(calls) == 2
+
+
+def test_cached_warnings_name_the_file_read_now(cache, media, tmp_path):
+    """The cache is keyed by content: a copy (or the file renamed) hits the entry, and
+    its warnings name the copy, not the file they were first found in."""
+    from editor.core.cache import load_or_compute
+
+    def compute():
+        return _Result(np.arange(3), [f"{media}: skipped a damaged frame near 1.20 s"])
+
+    load_or_compute(cache, cache.key(media, "shots", 1), compute, _Result.from_arrays,
+                    media=media)
+    copy = tmp_path / "renamed.mov"
+    copy.write_bytes(media.read_bytes())
+    again, hit = load_or_compute(cache, cache.key(copy, "shots", 1), compute,
+                                 _Result.from_arrays, media=copy)
+    assert hit and again.warnings == (f"{copy}: skipped a damaged frame near 1.20 s",)

@@ -207,7 +207,7 @@ def _raw_signals(path: Path, duration_s: float, cache: AnalysisCache | None,
     raw, _ = load_or_compute(
         cache, key, lambda: extract_signals(path, duration_s=duration_s, progress=progress,
                                             cancel=cancel, on_warning=on_warning),
-        RawSignals.from_arrays)
+        RawSignals.from_arrays, media=path)
     return raw
 
 

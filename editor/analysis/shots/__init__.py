@@ -219,7 +219,7 @@ def features_for(path: str | Path, frame_count: int, *, cache: AnalysisCache | N
     features, from_cache = load_or_compute(
         cache, key, lambda: extract_features(path, total=frame_count, progress=progress,
                                              cancel=cancel, on_warning=on_warning),
-        Features.from_arrays)
+        Features.from_arrays, media=path)
     if from_cache:
         progress(frame_count, frame_count, "features from cache")
     return features
