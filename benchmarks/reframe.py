@@ -33,6 +33,11 @@ pans' frames left free (whether the coverage and smoothness floors can hold toge
 and how few misses that leaves the subject finder). ``--face-cost`` times the subject analysis
 of the last corpus's 1080p clips with and without the face signal, alternately, and
 reports the ratio (the machines are noisy: one run, side by side).
+``--speed-rounds N`` times the whole analysis (shots, signals, planning; nothing cached)
+of the last corpus's 1080p clips N more times, one clip after the other in each round,
+and reports each clip's × real time in every round with their best and median: the
+corpus tables time each clip once, and these shared machines vary by ±10 % from one
+minute to the next.
 
 ``--click`` adds the ``cutwise_click`` camera: a user clicks the subject once per shot
 (the same simulated click as ``benchmarks/matting.py``: on the shot's first frame showing
@@ -362,6 +367,23 @@ def face_cost(folder: Path, rounds: int = 2) -> dict:
             "ratio": round(best[False] / best[True], 3)}
 
 
+def speed_rounds(folder: Path, aspect: str, rounds: int) -> dict:
+    """× real time of the whole analysis of each 1080p clip (:func:`_big_clips`), nothing
+    cached, in each of ``rounds`` rounds, with the best and the median."""
+    big = _big_clips(folder)
+    runs: dict[str, list[float]] = {c["name"]: [] for c in big}
+    for _ in range(rounds):
+        for clip in big:
+            with tempfile.TemporaryDirectory() as tmp:
+                t0 = time.perf_counter()
+                reframe(folder / clip["video"], aspect=aspect, cache=AnalysisCache(tmp))
+                took = time.perf_counter() - t0
+            runs[clip["name"]].append(round(clip["frame_count"] / clip["fps"] / took, 2))
+            print(f"  speed {clip['name']}: {runs[clip['name']][-1]}× real time", flush=True)
+    return {name: {"runs": r, "best": max(r), "median": round(float(np.median(r)), 2)}
+            for name, r in runs.items()}
+
+
 def real_heads(labels: Path, aspect: str) -> dict:
     """On real footage: on how many of the hand-labelled frames each camera's crop holds
     the head of the person the shot is about (``labels``: ``benchmarks/labels``); the
@@ -443,6 +465,15 @@ def markdown(report: dict) -> str:
         lines += ["## Render", "",
                   f"{r['clip']} ({r['size']} → {r['output']}, {r['frames']} frames): "
                   f"{r['fps']} frames/s, **{r['realtime']}× real time** (floor 1×)", ""]
+    if report.get("speed"):
+        lines += ["## Analysis speed, timed again", "",
+                  "The whole analysis (shots, signals, planning; nothing cached) of each "
+                  "1080p clip, one clip after the other in each round (floor 2× real time):",
+                  "", "| clip | × real time, each round | best | median |", "|---|---|---|---|"]
+        for name, r in report["speed"].items():
+            lines.append(f"| {name} | {' / '.join(str(v) for v in r['runs'])} | "
+                         f"**{r['best']}** | {r['median']} |")
+        lines.append("")
     if report.get("face_cost"):
         f = report["face_cost"]
         lines += ["## What the face signal costs", "",
@@ -467,6 +498,8 @@ def main() -> int:
                         help="also plan from the ground-truth boxes (the planner alone)")
     parser.add_argument("--face-cost", action="store_true",
                         help="also time the 1080p analysis with and without the face signal")
+    parser.add_argument("--speed-rounds", type=int, default=0,
+                        help="time the 1080p clips' analysis this many more times")
     parser.add_argument("--click", action="store_true",
                         help="also one click on the subject per shot (tracked by matting), "
                              "and one more on the second dancer as subject 2")
@@ -495,6 +528,8 @@ def main() -> int:
                                truth_boxes=args.truth_boxes, click=args.click))
     if args.render_seconds > 0:
         report["render"] = render_speed(args.corpora[-1], args.aspect, args.render_seconds)
+    if args.speed_rounds > 0:
+        report["speed"] = speed_rounds(args.corpora[-1], args.aspect, args.speed_rounds)
     if args.face_cost:
         report["face_cost"] = face_cost(args.corpora[-1])
     print(save())
