@@ -270,6 +270,7 @@ class Player(QObject):
     muted_changed = Signal(bool)
     blank_changed = Signal(bool)         # True while parked in a timeline gap
     about_to_close = Signal()            # render contexts must be freed on this
+    picture_changed = Signal()           # a seek or an opened file has landed on screen
     _wake = Signal()                     # private: emitted on mpv's thread, delivered queued
 
     def __init__(self, parent: QObject | None = None, *, headless: bool = False,
@@ -425,6 +426,7 @@ class Player(QObject):
         of the newest seek, not the frame on screen. While a file opens no seek is sent
         (mpv may drop one that arrives while it sets the file up, and its restarts carry no
         seek id): the file's first restart sends the latest one asked for."""
+        self.picture_changed.emit()
         if self._opening:
             self._opening = False
             if self._seek_target is not None and self._map is not None:
@@ -1056,6 +1058,8 @@ class HeadlessVideoWidget(_OverlayMixin, QWidget):
             player.video_size_changed.connect(self._frame_changed)
             player.position_changed.connect(self._frame_changed)
             player.file_loaded.connect(self._frame_changed)
+            # the position changes when a seek is asked for; the picture when it lands
+            player.picture_changed.connect(self._frame_changed)
 
     @property
     def player(self) -> Player | None:

@@ -16,7 +16,9 @@ import pytest
 
 pytest.importorskip("PySide6")
 
+import numpy as np  # noqa: E402
 from PySide6.QtCore import QRectF, QThread, Qt  # noqa: E402
+from PySide6.QtGui import QImage  # noqa: E402
 
 from editor.core.model import AUDIO, VIDEO, Clip, MediaAsset, Project, Timeline, Track  # noqa: E402
 from editor.core.timecode import FrameRate  # noqa: E402
@@ -312,6 +314,36 @@ def test_panel_transport_and_jumps(qtbot, clips):
     assert pt.x() == pytest.approx(80, abs=1) and pt.y() == pytest.approx(45, abs=1)
     panel.shutdown()
     assert panel.player.mpv is None
+
+
+@needs_mpv
+def test_headless_picture_is_the_frame_a_seek_lands_on(qtbot, clips):
+    """The offscreen video widget (tests, snapshots) shows the frame a seek lands on, not
+    the one on screen when the seek was asked for (the position changes at once; the
+    picture only when mpv has it)."""
+    a, _ = clips
+    panel = PlayerPanel()
+    qtbot.addWidget(panel)
+    panel.resize(400, 300)
+    panel.show()
+    qtbot.waitExposed(panel)
+    with qtbot.waitSignal(panel.player.file_loaded, timeout=5000):
+        panel.load(str(a.path), FPS, frame_count=a.frames)
+    qtbot.waitUntil(lambda: panel.player.video_size == (160, 90), timeout=3000)
+
+    def painted() -> int:
+        image = panel.video.grab().toImage().copy(panel.video.video_rect().toRect())
+        image = image.convertToFormat(QImage.Format_RGB888)
+        rows = np.frombuffer(image.constBits(), np.uint8).reshape(
+            image.height(), image.bytesPerLine())[:, :3 * image.width()]
+        return read_frame_number(rows.reshape(image.height(), image.width(), 3))
+
+    for frame in (13, 34, 7):
+        panel.player.seek_frame(frame)
+        panel.video.grab()  # a paint while the seek is in flight
+        qtbot.waitUntil(lambda: not panel.player.seeking, timeout=5000)
+        assert painted() == frame
+    panel.shutdown()
 
 
 def test_letterbox():
