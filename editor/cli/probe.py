@@ -45,4 +45,5 @@ def describe(info: dict) -> str:
     for audio in info.get("audio", []):
         lines.append(f"  audio      {audio['codec']} {audio['sample_rate']} Hz, "
                      f"{audio['channels']} ch")
+    lines += [f"  warning    {warning}" for warning in info.get("warnings", [])]
     return "\n".join(lines)

@@ -230,8 +230,8 @@ def _probe_open(path: Path, container, watch, cancel) -> MediaInfo:
         video_info = _video_info(video, track, first[0] if first else None)
     audio_infos = tuple(_audio_info(s, tracks[s.index]) for s in audio)
     durations = [t.duration_s() for t in tracks.values() if t.ticks]
-    for w in warnings:
-        log.warning(w)
+    for w in warnings:  # the caller shows them (MediaInfo.warnings)
+        log.debug(w)
     return MediaInfo(path=path, container=container.format.name,
                      duration_s=max(durations) if durations else container.duration / 1e6,
                      size_bytes=path.stat().st_size, video=video_info, audio=audio_infos,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from editor.cli import main
-from tests.clips import replace_fourcc, truncate
+from tests.clips import make_video, replace_fourcc, truncate
 
 
 def probe_json(capsys, path):
@@ -81,3 +81,17 @@ def test_installed_console_script_runs(basic_clip):
     result = subprocess.run([str(script), "probe", str(basic_clip.path), "--json"],
                             capture_output=True, text=True)
     assert result.returncode == 0 and json.loads(result.stdout)["video"]["frame_count"] == 50
+
+
+def test_a_cut_short_file_is_described_with_its_warning_once(tmp_path):
+    """A file whose index promises more frames than its data holds: the text lists the
+    warning; stderr stays empty (a separate process: pytest's log capture would hide the
+    log's own printing, which repeated it unprefixed)."""
+    clip = make_video(tmp_path / "faststart.mp4", frames=50, faststart=True)
+    path = truncate(clip.path, tmp_path / "cut-short.mp4", 0.5)
+    script = Path(sys.executable).parent / "cutwise"
+    result = subprocess.run([str(script), "probe", str(path)], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0 and result.stderr == ""
+    warnings = [line for line in result.stdout.splitlines() if line.startswith("  warning")]
+    assert len(warnings) == 1 and "truncated" in warnings[0] and str(path) in warnings[0]
