@@ -93,7 +93,11 @@ class MainWindow(QMainWindow):
         if self._default_layout_pending:  # first run: sizes need the real window geometry
             self._default_layout_pending = False
             engine_docks = [d for k, d in self.docks.items() if k.startswith("engine-")]
-            self.resizeDocks([self.docks["media"], *engine_docks[:1]], [340, 380], Qt.Horizontal)
+            # wide enough for the widest panel's rows (narrower, a panel scrolls across)
+            wide = max([380] + [d.widget().widget().minimumSizeHint().width()
+                                + d.widget().verticalScrollBar().sizeHint().width()
+                                for d in engine_docks])
+            self.resizeDocks([self.docks["media"], *engine_docks[:1]], [340, wide], Qt.Horizontal)
             self.resizeDocks([self.docks["timeline"]], [300], Qt.Vertical)
             if engine_docks:
                 self.resizeDocks([engine_docks[0], self.docks["jobs"]], [520, 160], Qt.Vertical)
@@ -117,7 +121,6 @@ class MainWindow(QMainWindow):
         scroll.setWidget(panel)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         first = next((d for k, d in self.docks.items() if k.startswith("engine-")), None)
         dock = self._dock(f"engine-{engine.id}", engine.name, scroll, Qt.RightDockWidgetArea)
         if first is not None:

@@ -4,6 +4,7 @@ panel run → results → accept → split, cancel, player ↔ timeline playhead
 import threading
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from editor.core import commands as cmd
@@ -39,6 +40,23 @@ def test_demo_project_opens_with_everything_visible(make_window):
     assert "shots" in window.panels and window.docks["engine-shots"].widget().widget() is window.panels["shots"]
     assert window.actions["split"].shortcut().toString() == "S"
     assert not window.document.is_modified
+
+
+def test_the_first_layout_shows_every_panel_whole(make_window, qtbot):
+    """The engine panels' column starts wide enough for the widest panel's rows (the
+    highlights panel's two columns of weights); narrowed by the user, a panel scrolls
+    across rather than cutting its rows off."""
+    window = make_window()
+    window.resize(1600, 1000)
+    window.show()
+    qtbot.waitExposed(window)
+    for key, dock in window.docks.items():
+        if key.startswith("engine-"):
+            dock.raise_()  # its tab in front: a hidden tab is not laid out
+            qtbot.wait(20)
+            scroll = dock.widget()
+            assert scroll.viewport().width() >= scroll.widget().minimumSizeHint().width(), key
+            assert scroll.horizontalScrollBarPolicy() != Qt.ScrollBarAlwaysOff
 
 
 def test_import_edit_undo_save_reopen(make_window, qtbot, cuts_clip, tmp_path):
