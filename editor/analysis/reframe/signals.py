@@ -154,11 +154,11 @@ def spectral_residual(channel: np.ndarray) -> np.ndarray:
     the spectrum's phase with the residual of its log amplitude, transformed back."""
     spectrum = cv2.dft(channel, flags=cv2.DFT_COMPLEX_OUTPUT)  # [h, w, (re, im)]
     # numpy's: cv2.magnitude's last bits depend on where the arrays lie in memory
-    amplitude = np.sqrt(spectrum[..., 0] ** 2 + spectrum[..., 1] ** 2)
-    log_amp = np.log(amplitude + 1e-6)
+    amplitude = np.sqrt(spectrum[..., 0] ** 2 + spectrum[..., 1] ** 2) + 1e-6
+    log_amp = np.log(amplitude)
     residual = log_amp - cv2.blur(log_amp, (3, 3), borderType=cv2.BORDER_REFLECT)
     # exp(residual + i·phase) = exp(residual) · spectrum / amplitude
-    back = cv2.idft(spectrum * (np.exp(residual) / (amplitude + 1e-6))[..., None],
+    back = cv2.idft(spectrum * (np.exp(residual) / amplitude)[..., None],
                     flags=cv2.DFT_COMPLEX_OUTPUT)
     sal = cv2.GaussianBlur(back[..., 0] ** 2 + back[..., 1] ** 2, (0, 0), 2.5)
     top = float(sal.max())
