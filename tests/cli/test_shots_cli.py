@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import opentimelineio as otio
 import pytest
@@ -104,10 +105,10 @@ def test_a_damaged_clip_s_warnings_are_printed_once_each(tmp_path, cut_clip):
     does not print it a second time (a separate process: pytest's own log capture would
     hide that second printing)."""
     damaged = corrupt(cut_clip.path, tmp_path / "damaged.mp4", packets=3)
-    code = "import sys, editor.cli as cli; sys.exit(cli.main(sys.argv[1:]))"
+    script = Path(sys.executable).parent / "cutwise"
 
     def shots(path):
-        run = subprocess.run([sys.executable, "-c", code, "shots", str(path), "--json"],
+        run = subprocess.run([str(script), "shots", str(path), "--json"],
                              capture_output=True, text=True, timeout=120,
                              env=dict(os.environ, CUTWISE_CACHE_DIR=str(tmp_path / "cache")))
         assert run.returncode == 0, run.stderr
