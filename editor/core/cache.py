@@ -68,6 +68,10 @@ class AnalysisCache:
     def _path(self, key: str, suffix: str) -> Path:
         return self.root / key[-2:] / f"{key}{suffix}"
 
+    def has(self, key: str) -> bool:
+        """Whether arrays are stored under ``key`` (they may still fail to load)."""
+        return self._path(key, ".npz").is_file()
+
     def get_arrays(self, key: str) -> dict[str, np.ndarray] | None:
         path = self._path(key, ".npz")
         try:

@@ -25,6 +25,7 @@ from editor.media._av import (WarningCallback, exact_seconds, open_input, read_p
                               video_stream, warner)
 from editor.media.errors import CorruptMediaError, TruncatedMediaError, UnsupportedCodecError
 from editor.media.probe import rotation_of, scan_packets
+from editor.media.references import reference_reader
 
 AFTER_DAMAGE = 64  # packets after a damaged one in which frames out of order are skipped
 
@@ -40,7 +41,9 @@ class Frame:
     decoding started at ``start_s`` or damaged frames were skipped); ``pts`` is exact
     seconds from the stream's start; ``image`` is uint8 HxW (gray) or HxWx3 (RGB);
     ``keyframe`` is true for a frame decoding can start from (where a seek lands);
-    ``detail`` is its gray image at another size where one was asked for.
+    ``detail`` is its gray image at another size and ``thumb`` its Y/U/V image at a
+    third, where they were asked for; ``referenced`` tells whether other frames refer to
+    it (None when not asked for, or not known for the codec).
     """
 
     index: int
@@ -48,6 +51,8 @@ class Frame:
     image: np.ndarray
     keyframe: bool = False
     detail: np.ndarray | None = None
+    thumb: np.ndarray | None = None
+    referenced: bool | None = None
 
 
 def frame_times(path: str | os.PathLike, *, cancel: CancelToken | None = None) -> list[Fraction]:
@@ -66,6 +71,7 @@ def iter_frames(path: str | os.PathLike, *, fmt: str = "rgb", width: int | None 
                 rotate: bool = True, fast: bool = False, every_frame: bool = False,
                 detail: tuple[int | None, int | None] | None = None,
                 detail_when: Callable[[int], bool] | None = None,
+                thumb_width: int | None = None, references: bool = False,
                 cancel: CancelToken | None = None,
                 on_warning: WarningCallback | None = None) -> Iterator[Frame]:
     """Decode ``path``'s video frame by frame.
@@ -90,7 +96,12 @@ def iter_frames(path: str | os.PathLike, *, fmt: str = "rgb", width: int | None 
     ``detail=(width, height)`` also gives each frame (or those whose index
     ``detail_when`` accepts, asked as the frame comes) as ``Frame.detail``: its gray
     image at that upright size, from the same decoded picture (for a detector that
-    needs more pixels than the main analysis).
+    needs more pixels than the main analysis). ``thumb_width`` also gives each frame as
+    ``Frame.thumb``: its ``"yuv"`` image at that width (display aspect), the same as
+    ``iter_frames(fmt="yuv", width=thumb_width, fast=fast)`` gives. ``references=True``
+    marks each frame with whether other frames refer to it (``Frame.referenced``: the
+    frames a ``fast`` decode without ``every_frame`` gives, where
+    :func:`~editor.media.references.reference_reader` reads the codec).
     """
     if fmt not in ("rgb", "gray", "yuv"):
         raise ValueError(f"fmt must be 'rgb', 'gray' or 'yuv', not {fmt!r}")
@@ -123,8 +134,16 @@ def iter_frames(path: str | os.PathLike, *, fmt: str = "rgb", width: int | None 
             first_tick = ticks[max(0, bisect.bisect_right(ticks, wanted) - 1)]
             container.seek(first_tick, stream=stream, backward=True, any_frame=False)
         sar = stream.sample_aspect_ratio or stream.codec_context.sample_aspect_ratio
-        view = detail_view = None
-        for index, frame in decode_video(container, stream, path, watch, cancel, warn, ticks):
+        view = detail_view = thumb_view = None
+        reader = reference_reader(stream) if references else None
+        marks: dict[int, bool | None] = {}  # packets' pts: whether their frame is referenced
+
+        def mark(packet: av.Packet) -> None:
+            if packet.pts is not None:
+                marks[packet.pts] = reader(bytes(packet))
+
+        for index, frame in decode_video(container, stream, path, watch, cancel, warn, ticks,
+                                         mark if reader is not None else None):
             tick = frame.pts
             if first_tick is not None and tick is not None and tick < first_tick:
                 continue
@@ -139,18 +158,27 @@ def iter_frames(path: str | os.PathLike, *, fmt: str = "rgb", width: int | None 
                                             fast)
                 extra = view.luma(image) if view.same_luma(detail_view) else \
                     detail_view.image(frame)
-            yield Frame(index, pts, image, frame.key_frame, extra)
+            thumb = None
+            if thumb_width is not None:
+                if thumb_view is None or not thumb_view.fits(frame):
+                    thumb_view = FrameView(frame, "yuv", thumb_width, None, Fraction(sar or 1),
+                                           rotate, fast)
+                thumb = thumb_view.image(frame)
+            referenced = marks.pop(tick, None) if reader is not None else None
+            yield Frame(index, pts, image, frame.key_frame, extra, thumb, referenced)
 
 
 def decode_video(container, stream, path: Path, watch, cancel: CancelToken | None,
-                 warn: WarningCallback, ticks: list[int] | None = None
+                 warn: WarningCallback, ticks: list[int] | None = None,
+                 on_packet: Callable[[av.Packet], None] | None = None
                  ) -> Iterator[tuple[int, av.VideoFrame]]:
     """Yield ``(index, frame)`` in presentation order, skipping damaged frames (and those
     a decoder hands over out of order after damage).
 
     The index of each frame is its rank among the packets' presentation times, so frames
     that fail to decode still take their place. ``ticks`` (all presentation times, from a
-    packet scan) gives the starting rank after a seek.
+    packet scan) gives the starting rank after a seek; ``on_packet`` sees each packet
+    with data before it is decoded.
     """
     pending: list[int] = []  # presentation ticks demuxed but not yet output
     next_index = None if ticks is not None else 0
@@ -164,6 +192,8 @@ def decode_video(container, stream, path: Path, watch, cancel: CancelToken | Non
         if real and packet.pts is not None:
             heapq.heappush(pending, packet.pts)
             demuxed += 1
+        if real and on_packet is not None:
+            on_packet(packet)
         try:
             frames = packet.decode()
         except av.error.DecoderNotFoundError as exc:

@@ -20,11 +20,14 @@ import pytest
 
 import editor.analysis.matting as matting
 import editor.analysis.reframe.signals as reframe_signals
+import editor.analysis.shots as shots_module
+import editor.analysis.shots.stream as shots_stream
 from editor.analysis.reframe import (HANDOVER_S, Signals, _narrow_to_present, _narrow_to_tall,
                                      _row_percentile, crop_size, output_size, parse_aspect,
                                      path_from_suggestions, plan, reframe, to_suggestions)
 from editor.analysis.reframe.path import plan_axis
 from editor.analysis.reframe.render import render
+from editor.analysis.shots import detect_shots
 from editor.core.cache import AnalysisCache
 from editor.core.errors import Cancelled, CutwiseError
 from editor.core.model import LANE_REFRAME
@@ -785,3 +788,52 @@ def test_unreadable_input_is_one_typed_error(tmp_path):
     bad.write_text("not a video")
     with pytest.raises(CutwiseError):
         reframe(bad)
+
+
+@pytest.fixture(scope="module")
+def two_passes(clip, tmp_path_factory):
+    """The clip reframed as when its shots were found before (by the shot engine's own
+    decoding pass)."""
+    cache = AnalysisCache(tmp_path_factory.mktemp("two-passes"))
+    detect_shots(clip[0], cache=cache)
+    return reframe(clip[0], aspect="9:16", cache=cache)
+
+
+def counting(monkeypatch, module, name: str) -> list:
+    """Count the calls of ``module.name`` (which still runs)."""
+    calls, real = [], getattr(module, name)
+
+    def count(*args, **kwargs):
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, count)
+    return calls
+
+
+def test_one_decoding_pass_gives_what_two_give_and_stores_the_shots(clip, two_passes,
+                                                                    tmp_path, monkeypatch):
+    decoded = counting(monkeypatch, shots_module, "extract_features")
+    cache = AnalysisCache(tmp_path)
+    result = reframe(clip[0], aspect="9:16", cache=cache)
+    assert not decoded  # the shots were found on the subject pass's frames
+    assert np.array_equal(result.xs, two_passes.xs) and np.array_equal(result.ys, two_passes.ys)
+    assert [s.to_dict() for s in result.shots] == [s.to_dict() for s in two_passes.shots]
+    # the shot engine reads what that pass found, and it is what its own pass finds
+    stored = detect_shots(clip[0], cache=cache)
+    assert not decoded
+    assert stored.to_dict() == detect_shots(clip[0]).to_dict()
+    assert len(decoded) == 1
+
+
+def test_a_window_too_short_for_the_shot_detector_still_gives_the_file_s_shots(
+        clip, two_passes, monkeypatch, caplog):
+    # boundaries decided on one row at a time (so none is found) differ from the whole
+    # file's: the subjects are found again with the file's, and the result is the same
+    monkeypatch.setattr(shots_stream, "LOOKAHEAD", 0)
+    monkeypatch.setattr(shots_stream, "CONTEXT", 0)
+    monkeypatch.setattr(shots_stream, "STEP", 1)
+    with caplog.at_level("DEBUG", logger="editor.analysis.reframe"):
+        result = reframe(clip[0], aspect="9:16")
+    assert any("finding the subjects again" in r.getMessage() for r in caplog.records)
+    assert np.array_equal(result.xs, two_passes.xs) and np.array_equal(result.ys, two_passes.ys)

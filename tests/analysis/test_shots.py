@@ -17,9 +17,12 @@ import numpy as np
 import pytest
 
 import editor.media.decode as media_decode
+from editor.media.decode import iter_frames
 from editor.analysis.shots import (ShotResult, detect_shots, extract_features, score_features,
                                    to_suggestions)
 from editor.analysis.shots import extract as shots_extract
+from editor.analysis.shots.features import DETAIL_WIDTH
+from editor.analysis.shots.stream import ShotStream
 from editor.core.cache import AnalysisCache
 from editor.core.errors import Cancelled, CutwiseError
 from editor.core.model import LANE_SHOTS
@@ -58,14 +61,16 @@ def tinted(gray: np.ndarray, u: float, v: float) -> np.ndarray:
     return np.dstack([gray + 1.402 * v, gray - 0.344 * u - 0.714 * v, gray + 1.772 * u])
 
 
-def write(path, frames, pts=None, fps=FPS, grain: float = 3.0, seed: int = 0):
-    """Encode float gray (HxW) or RGB (HxWx3) frames as H.264 yuv420p with film grain."""
+def write(path, frames, pts=None, fps=FPS, grain: float = 3.0, seed: int = 0,
+          options: dict | None = None):
+    """Encode float gray (HxW) or RGB (HxWx3) frames as H.264 yuv420p with film grain
+    (``options``: more for the encoder)."""
     rng = np.random.default_rng(seed)
     with av.open(str(path), "w") as out:
         stream = out.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
         stream.codec_context.time_base = Fraction(1, fps)
-        stream.options = {"g": "25", "crf": "20"}
+        stream.options = {"g": "25", "crf": "20", **(options or {})}
         for i, img in enumerate(frames):
             if img.ndim == 2:
                 img = np.repeat(img[:, :, None], 3, axis=2)
@@ -444,3 +449,35 @@ def test_bikes_walker_is_no_wipe():
     labels = json.loads((root / "benchmarks" / "labels" / "bikes.json").read_text())
     result = detect_shots(root / labels["video"])
     assert boundaries(result) == (labels["cuts"], [])
+
+
+def test_stream_gives_the_shot_pass_s_features_and_boundaries(tmp_path):
+    # another engine's pass decodes every frame and feeds the stream: long enough for
+    # boundaries to be found on windows while frames come, with cuts on every position
+    # of the B-frame pattern (refined from the frames seen), a dissolve and a fade
+    parts = [("shot", Shot(20 + k), 13 + k) for k in range(6)]
+    parts += [("dissolve", 14), ("shot", Shot(30), 40), ("fade", 16), ("shot", Shot(31), 60)]
+    parts += [("shot", Shot(32 + k), 9 + 2 * k) for k in range(5)]
+    frames, truth = sequence(parts)
+    # no keyframe forced at a cut: cuts fall on frames the shot pass skips
+    path = write(tmp_path / "long.mp4", frames, options={"sc_threshold": "0"})
+    stream = ShotStream()
+    seen = []  # each frame as handed on, with the resets then known
+    for frame in stream.follow(iter_frames(path, fmt="gray", width=64, fast=True,
+                                           every_frame=True, thumb_width=DETAIL_WIDTH,
+                                           references=True)):
+        seen.append((frame.index, set(stream.resets)))
+    assert [i for i, _ in seen] == list(range(len(frames)))
+    expected = extract_features(path)
+    for name in ("index", "pts_num", "pts_den", "values", "cut_at", "cut_num", "cut_den"):
+        assert np.array_equal(getattr(stream.features, name), getattr(expected, name),
+                              equal_nan=True), name
+    assert (expected.column("gap") > 1).any() and \
+        (expected.cut_at != expected.index).any()  # some cuts were refined
+    result = detect_shots(path)
+    resets = set(result.cut_frames) | {t.start for t in result.transitions} | \
+        {t.end + 1 for t in result.transitions}
+    assert stream.resets == resets and len(resets) >= len(truth["cuts"]) + 2
+    # a frame was handed on only once every boundary up to it was known
+    assert all({r for r in resets if r <= i} <= known for i, known in seen)
+    assert any(not resets <= known for _, known in seen)  # ... and not only at the end

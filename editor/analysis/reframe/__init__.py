@@ -10,7 +10,9 @@
     result.to_dict()            # what ``cutwise reframe FILE --json`` prints
 
 Pipeline: shots from :mod:`editor.analysis.shots` (the camera starts afresh at every
-cut); subject blobs per frame from one fast decoding pass (:mod:`.signals`: motion that
+cut; found on the same decoding pass as the subjects, :mod:`editor.analysis.shots.stream`,
+unless the shot engine's features are cached or the codec is not H.264); subject blobs
+per frame from one fast decoding pass (:mod:`.signals`: motion that
 the camera does not explain, spectral-residual visual saliency, the colours of what
 moves in each shot) and the people whose faces move on their own (:mod:`.faces`),
 cached per file, and a clicked subject (or several, by rank) followed through its shot
@@ -32,6 +34,7 @@ path on their frames; re-planning with them does not decode again.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -45,11 +48,14 @@ from editor.core.model import LANE_REFRAME, Suggestion
 from editor.core.progress import CancelToken, ProgressCallback, no_progress
 from editor.media._av import WarningCallback
 from editor.media.probe import probe
+from editor.media.references import reads_references
 
 from editor.analysis.reframe.faces import box_centre
 from editor.analysis.reframe.path import MODES, plan_axis
 from editor.analysis.reframe.signals import (ANALYSIS_WIDTH, Signals, extract_signals,
                                              track_subject)
+
+log = logging.getLogger(__name__)
 
 __all__ = ["VERSION", "ReframeResult", "ShotPlan", "reframe", "plan", "parse_aspect",
            "crop_size", "output_size", "to_suggestions", "path_from_suggestions",
@@ -700,7 +706,8 @@ def reframe(path: str | Path, *, aspect: str | Fraction = "9:16", zoom: float = 
     layer's typed errors for unreadable input and
     :class:`~editor.core.errors.Cancelled` when ``cancel`` is set.
     """
-    from editor.analysis.shots import detect_shots
+    from editor.analysis.shots import detect_shots, features_key
+    from editor.analysis.shots.stream import ShotStream
 
     path = Path(path)
     ratio = parse_aspect(aspect) if not isinstance(aspect, Fraction) else aspect
@@ -728,25 +735,40 @@ def reframe(path: str | Path, *, aspect: str | Fraction = "9:16", zoom: float = 
             if on_warning is not None:
                 on_warning(message)
 
-    shots = detect_shots(path, cache=cache, progress=_progress_span(progress, 0, 250),
-                         cancel=cancel, on_warning=note)
-    resets = set(shots.cut_frames) | {t.start for t in shots.transitions} | \
-        {t.end + 1 for t in shots.transitions}
-    signals = None
-    key = None
     found = 600 if subjects else 950  # progress: tracking a subject takes long
-    if cache is not None:
-        key = cache.key(path, "reframe-signals", VERSION,
-                        {"width": ANALYSIS_WIDTH, "resets": sorted(resets)})
+    signals = None
+    if not (cache is not None and cache.has(features_key(path, cache))) and \
+            reads_references(video.codec):
+        # one decoding pass for both engines: the shots found as the frames come
+        stream = ShotStream()
+        signals = extract_signals(path, width=width, height=height,
+                                  frame_count=video.frame_count, fps=fps, shots=stream,
+                                  progress=_progress_span(progress, 0, found), cancel=cancel,
+                                  on_warning=note)
+        # damaged frames: the shot engine's own pass may see them differently
+        shots = detect_shots(path, cache=cache, cancel=cancel, on_warning=note,
+                             features=None if stream.warnings else stream.features)
+        if _resets(shots) != stream.resets:
+            log.debug("%s: shots found as the frames came differ from the whole file's; "
+                      "finding the subjects again", path)
+            signals = None
+    else:
+        shots = detect_shots(path, cache=cache, progress=_progress_span(progress, 0, 250),
+                             cancel=cancel, on_warning=note)
+    resets = _resets(shots)
+    key = None if cache is None else cache.key(
+        path, "reframe-signals", VERSION, {"width": ANALYSIS_WIDTH, "resets": sorted(resets)})
+    fresh = signals is not None
+    if signals is None and key is not None:
         arrays = cache.get_arrays(key)
         signals = Signals.from_arrays(arrays) if arrays is not None else None
     if signals is None:
-        signals = extract_signals(path, width=width, height=height,
-                                  frame_count=video.frame_count, fps=fps, resets=resets,
-                                  progress=_progress_span(progress, 250, found), cancel=cancel,
-                                  on_warning=note)
-        if key is not None:
-            cache.put_arrays(key, signals.to_arrays())
+        signals, fresh = extract_signals(
+            path, width=width, height=height, frame_count=video.frame_count, fps=fps,
+            resets=resets, progress=_progress_span(progress, 250, found), cancel=cancel,
+            on_warning=note), True
+    if fresh and key is not None:
+        cache.put_arrays(key, signals.to_arrays())
     frame_count = max(signals.frame_count, shots.frame_count)
     signals.frame_count = frame_count
     ranges = [(s.start, s.end) for s in shots.shots] or [(0, frame_count - 1)]
@@ -787,6 +809,13 @@ def reframe(path: str | Path, *, aspect: str | Fraction = "9:16", zoom: float = 
     return ReframeResult(path=str(path), aspect=_aspect_text(ratio), source=(width, height),
                          crop=crop, output=output_size(ratio, output_long_side), fps=fps,
                          xs=xs, ys=ys, padded=padded, shots=plans, warnings=warnings)
+
+
+def _resets(shots) -> set[int]:
+    """The frames where the camera starts afresh: each shot's and transition's first
+    frame, and the frame after a transition."""
+    return set(shots.cut_frames) | {t.start for t in shots.transitions} | \
+        {t.end + 1 for t in shots.transitions}
 
 
 def click_entry(x: float, y: float, frame: int, rank: int = 1) -> list:

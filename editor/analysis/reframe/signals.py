@@ -59,6 +59,8 @@ import numpy as np
 
 from editor.analysis.camera_motion import fit_similarity, tracking_points
 from editor.analysis.colours import BINS, colour_histogram, read_table
+from editor.analysis.shots.features import DETAIL_WIDTH
+from editor.analysis.shots.stream import ShotStream
 from editor.analysis.reframe.faces import COAST_S, DETECT_SIZE, EVERY_S, FOLLOW_S, Face, \
     FaceDetector, box_centre, link, people
 from editor.core.pipeline import ordered_map, prefetch
@@ -450,6 +452,7 @@ class ShotColours:
 
 def extract_signals(path: str | Path, *, width: int, height: int, frame_count: int,
                     fps: float, resets: set[int] = frozenset(), find_faces: bool = True,
+                    shots: ShotStream | None = None,
                     progress: ProgressCallback = no_progress,
                     cancel: CancelToken | None = None,
                     on_warning: WarningCallback | None = None) -> Signals:
@@ -458,10 +461,20 @@ def extract_signals(path: str | Path, *, width: int, height: int, frame_count: i
 
     ``width``/``height`` are the display size; ``resets`` are frames where the motion
     and colour models start afresh (first frames of shots and transitions);
-    ``find_faces=False`` leaves the face signal out. Three stages overlap: decoding
+    ``find_faces=False`` leaves the face signal out. With ``shots``, the shot engine
+    runs on the same decoding pass instead (its resets are used, each found before the
+    frame is worked on; ``shots.features`` holds its features after). Three stages overlap: decoding
     (read ahead on a thread of its own), the motion pass and the faces, and each chunk's
     blobs (on a worker, while the next chunk is read).
     """
+    if shots is not None:
+        resets = shots.resets
+
+    def decode_warning(message: str) -> None:
+        if shots is not None:  # kept with the shots found on this pass
+            shots.warnings.append(message)
+        if on_warning is not None:
+            on_warning(message)
     a_w = min(ANALYSIS_WIDTH, width)
     a_h = max(8, round(a_w * height / width))
     scale = width / a_w
@@ -515,21 +528,26 @@ def extract_signals(path: str | Path, *, width: int, height: int, frame_count: i
         decoded = iter_frames(path, fmt="yuv", width=a_w, height=a_h, fast=True,
                               every_frame=True, detail=(d_w, d_h),
                               detail_when=lambda i: detect.available and
-                              (i % follow == 0 or i in resets),
-                              cancel=cancel, on_warning=on_warning)
+                              (shots is not None or i % follow == 0 or i in resets),
+                              thumb_width=None if shots is None else DETAIL_WIDTH,
+                              references=shots is not None,
+                              cancel=cancel, on_warning=decode_warning)
+        if shots is not None:  # frames come once the boundaries before them are final
+            decoded = shots.follow(decoded)
         for frame in prefetch(decoded, depth=8):
             i = frame.index
-            if any(previous < r <= i for r in resets):
+            # (by membership: with ``shots`` the set grows on the decoding thread)
+            if any(r in resets for r in range(previous + 1, i + 1)):
                 yield from end_shot()
                 motion.reset()
                 last_face, near = -every, None
             previous = i
             images[i] = frame.image
             yield from take(motion.push(i, frame.image[:, :, 0].astype(np.float32)))
-            # around the faces found a moment ago, else (every EVERY_S, and on a shot's
-            # first frame, where none are known yet) on the whole picture
-            if frame.detail is not None and (i % every == 0 or i in resets or
-                                             i - last_face < every):
+            # around the faces found a moment ago (every FOLLOW_S), else (every EVERY_S,
+            # and on a shot's first frame, where none are known yet) on the whole picture
+            if frame.detail is not None and (i in resets or i % follow == 0 and (
+                    i % every == 0 or i - last_face < every)):
                 found = detect(frame.detail, near if i % every else None)
                 faces.extend(_face(i, box * (width / d_w), motion, scale) for box in found)
                 if len(found):

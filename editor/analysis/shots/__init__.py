@@ -17,7 +17,8 @@ skipped, unreferenced B-frames not decoded) computes a fixed vector of floats pe
 frame from its luma and a small brightness-relative U/V grid (:mod:`.features`); the
 short spans of skipped frames where a cut is plausible are then decoded in full to place
 it on the exact frame (:mod:`.extract`). Boundaries are found by array work on those
-vectors alone (:mod:`.scoring`). The vectors are cached, so another ``sensitivity``
+vectors alone (:mod:`.scoring`); :mod:`.stream` computes the same vectors and boundaries
+from another engine's decoding pass. The vectors are cached, so another ``sensitivity``
 re-scores a file in milliseconds without decoding it again. Memory is bounded: a ring
 buffer of ~50 thumbnails plus the per-frame vectors (~200 bytes a decoded frame).
 """
@@ -42,7 +43,8 @@ from editor.analysis.shots.features import COLUMNS
 from editor.analysis.shots.scoring import detect
 
 __all__ = ["ENGINE", "VERSION", "Cut", "Transition", "Shot", "ShotResult", "detect_shots",
-           "score_features", "extract_features", "features_for", "Features", "to_suggestions"]
+           "score_features", "extract_features", "features_for", "features_key", "Features",
+           "to_suggestions"]
 
 ENGINE = "shots"
 VERSION = 4  # bump when the features change: old cache entries are then never read
@@ -185,14 +187,16 @@ def detect_shots(path: str | Path, *, sensitivity: float = 0.5,
                  cache: AnalysisCache | None = None,
                  progress: ProgressCallback = no_progress,
                  cancel: CancelToken | None = None,
-                 on_warning: WarningCallback | None = None) -> ShotResult:
+                 on_warning: WarningCallback | None = None,
+                 features: Features | None = None) -> ShotResult:
     """Find every cut and gradual transition of ``path``'s video.
 
     Raises the media layer's typed errors (a :class:`~editor.core.errors.CutwiseError`)
     for missing, empty, audio-only or unreadable files, and
     :class:`~editor.core.errors.Cancelled` when ``cancel`` is set. With ``cache``, the
     decoded features are stored and reused: a second call with another sensitivity does
-    not decode.
+    not decode. ``features``: ``path``'s features computed by another pass (a
+    :class:`~.stream.ShotStream`), used (and stored) instead of decoding.
     """
     path = Path(path)
     info = probe(path, cache=cache, cancel=cancel)
@@ -202,7 +206,7 @@ def detect_shots(path: str | Path, *, sensitivity: float = 0.5,
         raise NoVideoStreamError(f"{path} has no video stream (audio only?).", path=str(path))
     video = info.video
     features = features_for(path, video.frame_count, cache=cache, progress=progress,
-                            cancel=cancel, on_warning=on_warning)
+                            cancel=cancel, on_warning=on_warning, computed=features)
     return score_features(features, sensitivity=sensitivity, frame_count=video.frame_count,
                           frame_rate=video.frame_rate, path=str(path),
                           variable_frame_rate=video.variable_frame_rate,
@@ -211,18 +215,26 @@ def detect_shots(path: str | Path, *, sensitivity: float = 0.5,
 
 def features_for(path: str | Path, frame_count: int, *, cache: AnalysisCache | None = None,
                  progress: ProgressCallback = no_progress, cancel: CancelToken | None = None,
-                 on_warning: WarningCallback | None = None) -> Features:
-    """The per-frame features of ``path``: from the cache when there, else decoded once
-    and stored (other engines use this to share the shot engine's decoding pass)."""
-    key = cache.key(path, f"{ENGINE}-features", VERSION, {"columns": len(COLUMNS)}) \
-        if cache is not None else None
+                 on_warning: WarningCallback | None = None,
+                 computed: Features | None = None) -> Features:
+    """The per-frame features of ``path``: from the cache when there, else ``computed``
+    or decoded once, and stored (other engines use this to share the shot engine's
+    decoding pass)."""
     features, from_cache = load_or_compute(
-        cache, key, lambda: extract_features(path, total=frame_count, progress=progress,
-                                             cancel=cancel, on_warning=on_warning),
+        cache, features_key(path, cache),
+        (lambda: computed) if computed is not None else
+        (lambda: extract_features(path, total=frame_count, progress=progress, cancel=cancel,
+                                  on_warning=on_warning)),
         Features.from_arrays, media=path)
     if from_cache:
         progress(frame_count, frame_count, "features from cache")
     return features
+
+
+def features_key(path: str | Path, cache: AnalysisCache | None) -> str | None:
+    """The cache key of ``path``'s features (None without a cache)."""
+    return cache.key(path, f"{ENGINE}-features", VERSION, {"columns": len(COLUMNS)}) \
+        if cache is not None else None
 
 
 def to_suggestions(result: ShotResult, asset_id: str) -> list[Suggestion]:

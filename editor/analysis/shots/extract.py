@@ -85,7 +85,7 @@ class Features:
             return None
 
 
-class _Growable:
+class Growable:
     """An array that grows by doubling (amortised O(1) append, no per-frame objects)."""
 
     def __init__(self, width: int | None, dtype):
@@ -103,6 +103,10 @@ class _Growable:
 
     def array(self) -> np.ndarray:
         return self._data[:self.n].copy()
+
+    def __getitem__(self, key):
+        """Items of what was appended (a view for a slice)."""
+        return self._data[:self.n][key]
 
 
 def extract_features(path: str | Path, *, total: int = 0,
@@ -123,8 +127,8 @@ def extract_features(path: str | Path, *, total: int = 0,
             on_warning(message)
 
     extractor = FeatureExtractor()
-    index, num, den = _Growable(None, np.int64), _Growable(None, np.int64), _Growable(None, np.int64)
-    rows = _Growable(len(COLUMNS), np.float32)
+    index, num, den = Growable(None, np.int64), Growable(None, np.int64), Growable(None, np.int64)
+    rows = Growable(len(COLUMNS), np.float32)
     last_report = time.monotonic()
     progress(0, total, "decoding")
     keyframes: list[int] = []  # rows of the frames decoding can restart from
@@ -257,19 +261,35 @@ def _place_cut(features: Features, r: int, thumbs: list[tuple[int, _Thumb, Fract
     """Put the cut between rows ``r - 1`` and ``r`` on the frame where the picture changes
     most among ``thumbs`` (every frame of that span), if they are the frames the first
     pass saw at its ends."""
-    if len(thumbs) < 3 or thumbs[-1][0] != features.index[r] or \
-            thumbs[-1][2] != features.pts(r):
+    found = cut_in_span(int(features.index[r]), features.pts(r), thumbs)
+    if found is None:
         return
+    rank, pts, pair = found
+    features.cut_at[r] = rank
+    features.cut_num[r], features.cut_den[r] = pts.numerator, pts.denominator
+    refine_row(features.values[r], pair)
+
+
+def cut_in_span(index: int, pts: Fraction, thumbs: list[tuple[int, _Thumb, Fraction]]
+                ) -> tuple[int, Fraction, np.ndarray] | None:
+    """``(frame, pts, pair row)`` of the frame where the picture changes most among
+    ``thumbs`` (``(frame, thumbnail, pts)`` of every frame of a span of skipped frames,
+    its two ends included), None unless there are three or more and the last is
+    ``index`` at ``pts`` (the frame the row after the span describes)."""
+    if len(thumbs) < 3 or thumbs[-1][0] != index or thumbs[-1][2] != pts:
+        return None
     pairs = [pair_row(p, c) for (_, p, _), (_, c, _) in zip(thumbs, thumbs[1:])]
     best = int(np.argmax([row[COLUMN["d1"]] + row[COLUMN["c1"]]
                           + 4 * (row[COLUMN["m1"]] + np.nan_to_num(row[COLUMN["u1"]]))
                           for row in pairs]))
     rank, _, pts = thumbs[best + 1]
-    features.cut_at[r] = rank
-    features.cut_num[r], features.cut_den[r] = pts.numerator, pts.denominator
-    # the row now describes that one frame-to-frame change, as if nothing had been
-    # skipped there (a shot's own motion over the whole span would hide a subtle cut
-    # otherwise)
+    return rank, pts, pairs[best]
+
+
+def refine_row(row: np.ndarray, pair: np.ndarray) -> None:
+    """Make ``row`` describe the one frame-to-frame change ``pair`` where the cut was
+    placed, as if nothing had been skipped there (a shot's own motion over the whole
+    span would hide a subtle cut otherwise)."""
     for name in ("d1", "c1", "m1", "h1", "u1"):
-        features.values[r, COLUMN[name]] = pairs[best][COLUMN[name]]
-    features.values[r, COLUMN["gap"]] = 1
+        row[COLUMN[name]] = pair[COLUMN[name]]
+    row[COLUMN["gap"]] = 1
