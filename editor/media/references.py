@@ -1,45 +1,68 @@
 """Which frames other frames refer to, read from the packets' NAL unit headers.
 
 A decoder told to skip unreferenced frames (FFmpeg's ``skip_frame=NONREF``, which the fast
-analysis passes use) leaves out every H.264 frame whose slices have ``nal_ref_idc`` 0. A
-pass that decodes every frame for its own use, but must also see the frames such a
-decode gives, tells them apart here, without decoding anything.
+analysis passes use) leaves out every H.264 frame whose slices have ``nal_ref_idc`` 0 and
+every HEVC frame of a sub-layer non-reference type (TRAIL_N, RASL_N...). A pass that
+decodes every frame for its own use, but must also see the frames such a decode gives,
+tells them apart here, without decoding anything.
 """
 
 from __future__ import annotations
 
 from typing import Callable
 
-_SLICES = (1, 5)  # H.264 NAL unit types of coded slices (non-IDR, IDR)
+
+def _h264(header: int) -> bool | None:
+    """Whether a NAL unit (its first header byte) is a slice of a referenced frame (None:
+    not a slice)."""
+    if header & 0x1F not in (1, 5):  # coded slices: non-IDR, IDR
+        return None
+    return (header >> 5) & 3 != 0
+
+
+def _hevc(header: int) -> bool | None:
+    kind = (header >> 1) & 0x3F
+    if kind >= 32:  # not a coded slice
+        return None
+    return not (kind <= 14 and kind % 2 == 0)  # the sub-layer non-reference types
+
+
+# codec: (what a NAL unit header says, where an hvcC/avcC header keeps its length size)
+_CODECS = {"h264": (_h264, 4), "hevc": (_hevc, 21)}
 
 
 def reads_references(codec: str) -> bool:
     """Whether :func:`reference_reader` reads ``codec``'s packets (FFmpeg's name for it:
-    only ``h264`` so far)."""
-    return codec == "h264"
+    ``h264`` and ``hevc``)."""
+    return codec in _CODECS
 
 
 def reference_reader(stream) -> Callable[[bytes], bool | None] | None:
     """For ``stream`` (a PyAV video stream): a function telling from a packet's bytes
     whether its frame is one other frames refer to (None for a packet without a slice),
     or None when the codec is not one this reads."""
-    if not reads_references(stream.codec_context.name):
+    name = stream.codec_context.name
+    if not reads_references(name):
         return None
+    says, at = _CODECS[name]
     extradata = bytes(stream.codec_context.extradata or b"")
-    if len(extradata) > 4 and extradata[0] == 1:  # avcC: NAL units behind a length field
-        return lambda data: _referenced(_length_prefixed(data, (extradata[4] & 3) + 1))
-    return lambda data: _referenced(_start_coded(data))  # Annex B: behind start codes
+    if len(extradata) > at and extradata[0] == 1:  # avcC / hvcC: NAL units behind a length
+        size = (extradata[at] & 3) + 1
+        return lambda data: _first(says, _length_prefixed(data, size))
+    return lambda data: _first(says, _start_coded(data))  # Annex B: behind start codes
 
 
-def _referenced(headers) -> bool | None:
+def _first(says, headers) -> bool | None:
+    """What the first slice says (every slice of a picture says the same)."""
     for header in headers:
-        if header & 0x1F in _SLICES:
-            return (header >> 5) & 3 != 0  # every slice of a picture has the same value
+        answer = says(header)
+        if answer is not None:
+            return answer
     return None
 
 
 def _length_prefixed(data: bytes, size: int):
-    """The first byte of each NAL unit of an avcC packet."""
+    """The first byte of each NAL unit of a packet in the MP4 / Matroska layout."""
     at = 0
     while at + size < len(data):
         length = int.from_bytes(data[at:at + size], "big")

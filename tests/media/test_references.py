@@ -1,6 +1,6 @@
 """Reading which frames are referenced from the packets: the frames a fast decode (which
-skips the unreferenced ones) gives are exactly those marked, in MP4 (length-prefixed NAL
-units) and MPEG-TS (start codes) alike."""
+skips the unreferenced ones) gives are exactly those marked, for H.264 and HEVC, in MP4
+(length-prefixed NAL units) and MPEG-TS (start codes) alike."""
 
 import pytest
 
@@ -9,10 +9,13 @@ from editor.media.references import reads_references
 from tests.clips import has_encoder, make_video
 
 
-@pytest.mark.parametrize("suffix", [".mp4", ".ts"])
-def test_marked_frames_are_those_a_fast_decode_gives(tmp_path, suffix):
-    clip = make_video(tmp_path / f"b-frames{suffix}", frames=60, cuts=(17, 41), gop=30)
-    assert clip.codec == "libx264"
+@pytest.mark.parametrize("codec, suffix", [("libx264", ".mp4"), ("libx264", ".ts"),
+                                           ("libx265", ".mp4"), ("libx265", ".ts")])
+def test_marked_frames_are_those_a_fast_decode_gives(tmp_path, codec, suffix):
+    if not has_encoder(codec):
+        pytest.skip(f"no {codec} encoder")
+    clip = make_video(tmp_path / f"b-frames{suffix}", frames=60, cuts=(17, 41), gop=30,
+                      codec=codec)
     marked = {f.index: f.referenced for f in iter_frames(clip.path, fmt="gray", width=32,
                                                           fast=True, every_frame=True,
                                                           references=True)}
@@ -26,7 +29,8 @@ def test_other_codecs_are_not_marked(tmp_path):
     if not has_encoder("mpeg4"):
         pytest.skip("no MPEG-4 encoder")
     clip = make_video(tmp_path / "mpeg4.mp4", frames=10, codec="mpeg4")
-    assert not reads_references("mpeg4") and reads_references("h264")
+    assert not reads_references("mpeg4") and reads_references("h264") and \
+        reads_references("hevc")
     assert {f.referenced for f in iter_frames(clip.path, fmt="gray", width=32,
                                               references=True)} == {None}
 

@@ -10,9 +10,9 @@
     result.to_dict()            # what ``cutwise reframe FILE --json`` prints
 
 Pipeline: shots from :mod:`editor.analysis.shots` (the camera starts afresh at every
-cut; found on the same decoding pass as the subjects, :mod:`editor.analysis.shots.stream`,
-unless the shot engine's features are cached or the codec is not H.264); subject blobs
-per frame from one fast decoding pass (:mod:`.signals`: motion that
+cut; found on the subjects' decoding pass by :mod:`editor.analysis.shots.stream` unless
+the shot engine's features are cached or the codec is neither H.264 nor HEVC); subject
+blobs per frame from one fast decoding pass (:mod:`.signals`: motion that
 the camera does not explain, spectral-residual visual saliency, the colours of what
 moves in each shot) and the people whose faces move on their own (:mod:`.faces`),
 cached per file, and a clicked subject (or several, by rank) followed through its shot
