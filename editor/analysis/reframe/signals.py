@@ -461,11 +461,12 @@ def extract_signals(path: str | Path, *, width: int, height: int, frame_count: i
 
     ``width``/``height`` are the display size; ``resets`` are frames where the motion
     and colour models start afresh (first frames of shots and transitions);
-    ``find_faces=False`` leaves the face signal out. With ``shots``, the shot engine
-    runs on the same decoding pass instead (its resets are used, each found before the
-    frame is worked on; ``shots.features`` holds its features after). Three stages overlap: decoding
-    (read ahead on a thread of its own), the motion pass and the faces, and each chunk's
-    blobs (on a worker, while the next chunk is read).
+    ``find_faces=False`` leaves the face signal out. With ``shots`` (a fresh
+    :class:`~editor.analysis.shots.stream.ShotStream`), the shot engine runs on this
+    decoding pass instead and its resets are used, each known before its frame is worked
+    on; ``shots.features`` holds the shot engine's features after. Three stages overlap:
+    decoding (read ahead on a thread of its own; the shots too), the motion pass and the
+    faces, and each chunk's blobs (on a worker, while the next chunk is read).
     """
     if shots is not None:
         resets = shots.resets
@@ -475,6 +476,7 @@ def extract_signals(path: str | Path, *, width: int, height: int, frame_count: i
             shots.warnings.append(message)
         if on_warning is not None:
             on_warning(message)
+
     a_w = min(ANALYSIS_WIDTH, width)
     a_h = max(8, round(a_w * height / width))
     scale = width / a_w
