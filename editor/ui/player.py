@@ -173,6 +173,8 @@ class EdlSegment:
     timeline_start: int      # frames
     frames: int              # timeline frames
     stream_start: Fraction   # seconds into the EDL stream
+    asset_id: str = ""
+    asset_rate: FrameRate | None = None
 
 
 class TimelineMap:
@@ -199,6 +201,14 @@ class TimelineMap:
 
     def in_gap(self, frame: int) -> bool:
         return bool(self.segments) and self.segment_at(frame) is None
+
+    def source_at(self, frame: int) -> tuple[str, int] | None:
+        """``(asset id, source frame)`` shown at timeline ``frame``; None in a gap."""
+        seg = self.segment_at(frame)
+        if seg is None or seg.asset_rate is None:
+            return None
+        at = seg.source_start + self.fps.seconds(frame - seg.timeline_start)
+        return seg.asset_id, seg.asset_rate.frame_at(at)
 
     def time_of(self, frame: int) -> float:
         """Stream time for ``frame``; a frame in a gap maps to the next clip's start."""
@@ -241,7 +251,8 @@ def build_edl(project: Project, timeline: Timeline) -> tuple[str, TimelineMap]:
         length = rate.seconds(clip.duration)
         entries.append(f"{_edl_escape(asset.path)},start={float(start):.6f},"
                        f"length={float(length):.6f}")
-        segments.append(EdlSegment(asset.path, start, clip.start, clip.duration, stream_t))
+        segments.append(EdlSegment(asset.path, start, clip.start, clip.duration, stream_t,
+                                   asset.id, asset.frame_rate))
         stream_t += length
     duration = track.end if track else 0
     url = "edl://" + ";".join(entries) if entries else ""
@@ -533,6 +544,11 @@ class Player(QObject):
     @property
     def is_timeline(self) -> bool:
         return isinstance(self._map, TimelineMap)
+
+    def source_at(self, frame: int) -> tuple[str, int] | None:
+        """On a timeline, ``(asset id, source frame)`` of the clip shown at ``frame``
+        (None in a gap, or when a source is loaded)."""
+        return self._map.source_at(frame) if self.is_timeline else None
 
     @property
     def seeking(self) -> bool:

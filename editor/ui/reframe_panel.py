@@ -51,7 +51,7 @@ class ReframePanel(EnginePanel):
         self._player_panel = None
         self._keys: dict[str, dict[int, tuple[float, float]]] = {}
         self._subjects: dict[str, list[tuple[float, float, int, int]]] = {}  # x, y, frame, rank
-        self._path_cache: tuple | None = None
+        self._paths: dict[str, tuple | None] = {}  # each media's crop path, as last read
         self._drag: tuple[QPointF, float, float] | None = None
         self._drag_pos: tuple[float, float] | None = None
         super().__init__(engine, document, runner, bridge, provider, parent)
@@ -149,13 +149,13 @@ class ReframePanel(EnginePanel):
                         continue
             self._keys[asset_id] = keys
             self._subjects[asset_id] = clicks
-        self._path_cache = None
+        self._paths.clear()
         self._show_subject()
         self._update_video()
 
     def refresh_results(self) -> None:
         super().refresh_results()
-        self._path_cache = None
+        self._paths.clear()
         if hasattr(self, "subject_label"):
             self._update_video()
 
@@ -208,19 +208,24 @@ class ReframePanel(EnginePanel):
         except CutwiseError:
             pass  # the status line says what is wrong with the form
 
-    def crop_path(self):
-        """(xs, ys, padded, crop) of the selected media from its reframe lane, or None."""
-        if self._path_cache is None:
-            asset_id = self.selected_asset_id()
-            if asset_id is None:
-                return None
-            asset = self.document.project.asset(asset_id)
-            live = [s for s in self.lane_suggestions() if s.status != "rejected"]
-            self._path_cache = (path_from_suggestions(live, asset.frame_count),)
-        return self._path_cache[0]
+    def crop_path(self, asset_id: str | None = None):
+        """(xs, ys, padded, crop) of a media (the selected one by default) from its
+        reframe lane, or None."""
+        asset_id = asset_id or self.selected_asset_id()
+        if asset_id is None:
+            return None
+        if asset_id not in self._paths:
+            project = self.document.project
+            live = [s for s in project.suggestions_in(self.engine.lane, asset_id)
+                    if s.status != "rejected"]
+            self._paths[asset_id] = path_from_suggestions(
+                sorted(live, key=lambda s: (s.start, s.end)),
+                project.asset(asset_id).frame_count)
+        return self._paths[asset_id]
 
-    def crop_at(self, frame: int) -> tuple[float, float, int, int, bool] | None:
-        path = self.crop_path()
+    def crop_at(self, frame: int, asset_id: str | None = None
+                ) -> tuple[float, float, int, int, bool] | None:
+        path = self.crop_path(asset_id)
         if path is None:
             return None
         xs, ys, padded, (cw, ch) = path
@@ -230,16 +235,23 @@ class ReframePanel(EnginePanel):
     # --- overlay and dragging -------------------------------------------------------------
     def paint_overlay(self, painter: QPainter, video_rect: QRectF, frame: int) -> None:
         """The crop (dimmed outside, a diamond on a frame you pinned) and the subject
-        clicks on this frame, numbered by subject."""
+        clicks on this frame, numbered by subject; on the timeline, the crop of the clip
+        under the playhead (to look at, not to edit)."""
         player = self._player()
-        if not self.show_crop.isChecked() or not self._showing_asset() or \
-                not all(player.video_size):
+        if not self.show_crop.isChecked() or player is None or not all(player.video_size):
+            return
+        if player.is_timeline:
+            self._paint_timeline_crop(painter, video_rect, frame)
+            return
+        if not self._showing_asset():
             return
         vw, vh = player.video_size
         sx, sy = video_rect.width() / vw, video_rect.height() / vh
         crop = self.crop_at(frame)
         if crop is not None:
-            self._paint_crop(painter, video_rect, frame, crop, sx, sy)
+            if self._drag_pos is not None:
+                crop = (*self._drag_pos, *crop[2:])
+            self._paint_crop(painter, video_rect, crop, sx, sy, frame in self.user_keyframes())
         painter.setBrush(Qt.NoBrush)
         for x, y, f, rank in self._subjects.get(self.selected_asset_id(), []):
             if f == frame:
@@ -249,11 +261,24 @@ class ReframePanel(EnginePanel):
                     painter.drawEllipse(c, 7, 7)
                 painter.drawText(c + QPointF(10, -8), str(rank))
 
-    def _paint_crop(self, painter: QPainter, video_rect: QRectF, frame: int, crop, sx: float,
-                    sy: float) -> None:
+    def _paint_timeline_crop(self, painter: QPainter, video_rect: QRectF, frame: int) -> None:
+        at = self._player().source_at(frame)
+        if at is None:
+            return
+        asset_id, source_frame = at
+        try:
+            asset = self.document.project.asset(asset_id)
+        except CutwiseError:
+            return
+        crop = self.crop_at(source_frame, asset_id)
+        if crop is not None and asset.width and asset.height:
+            self._paint_crop(painter, video_rect, crop, video_rect.width() / asset.width,
+                             video_rect.height() / asset.height, False)
+
+    @staticmethod
+    def _paint_crop(painter: QPainter, video_rect: QRectF, crop, sx: float, sy: float,
+                    pinned: bool) -> None:
         x, y, cw, ch, padded = crop
-        if self._drag_pos is not None:
-            x, y = self._drag_pos
         rect = QRectF(video_rect.x() + x * sx, video_rect.y() + y * sy, cw * sx, ch * sy)
         for part in (QRectF(video_rect.left(), video_rect.top(), rect.left() - video_rect.left(),
                             video_rect.height()),
@@ -267,7 +292,7 @@ class ReframePanel(EnginePanel):
                 painter.fillRect(part, DIM)
         painter.setPen(QPen(PADDED_PEN if padded else CROP_PEN, 2))
         painter.drawRect(rect)
-        if frame in self.user_keyframes():
+        if pinned:
             c = QPointF(rect.center().x(), rect.top() + 12)
             painter.setBrush(CROP_PEN)
             painter.drawPolygon(QPolygonF([c + QPointF(0, -7), c + QPointF(7, 0),

@@ -1,6 +1,7 @@
 """The reframe panel in the real window, offscreen: run → crop suggestions per shot, the
-crop overlay in the player (dimmed outside), drag the crop to pin a frame → re-plan,
-subject picking, render job with progress."""
+crop overlay in the player (dimmed outside; on the timeline too, for the clip under the
+playhead), drag the crop to pin a frame → re-plan, subject picking, render job with
+progress."""
 
 from __future__ import annotations
 
@@ -75,6 +76,25 @@ def test_run_preview_drag_and_render(make_window, qtbot, clip, tmp_path):
     pinned = [s for s in window.document.project.suggestions_in(LANE_REFRAME, asset.id)
               if s.start <= 40 <= s.end]
     assert pinned and [40, round(want), 0] in pinned[0].data["user_keyframes"]
+
+    # on the timeline (the program monitor) the crop of the clip under the playhead
+    # shows too: the clip placed at frame 10, timeline frame 50 is its source frame 40
+    window.timeline.insert_asset(asset.id, 10)
+    window.show_timeline_frame(50)
+    player = window.player.player
+    qtbot.waitUntil(lambda: player.is_timeline and player.frame == 50 and
+                    all(player.video_size) and not player.seeking, timeout=10000)
+    assert player.source_at(50) == (asset.id, 40) and player.source_at(5) is None
+    x, y, cw, ch, _ = panel.crop_at(40)
+    rect = video.video_rect()
+    scale = rect.width() / 320
+    image = video.grab().toImage()
+    inside = image.pixelColor(int(rect.x() + (x + cw / 2) * scale), int(rect.y() + 90 * scale))
+    outside_x = x + cw + 20 if x + cw + 20 < 320 else x - 20
+    outside = image.pixelColor(int(rect.x() + outside_x * scale), int(rect.y() + 90 * scale))
+    assert outside.lightness() < inside.lightness()
+    window.show_source_frame(asset.id, 40)
+    qtbot.waitUntil(lambda: not player.is_timeline and player.frame == 40, timeout=10000)
 
     # picking a subject: the next click on the video sets it; the camera follows it
     panel.pick_button.setChecked(True)
