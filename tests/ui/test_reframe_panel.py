@@ -31,6 +31,18 @@ def _mouse(widget, kind, pos):
     QApplication.sendEvent(widget, event)
 
 
+def dimmed_outside(video, x: float, cw: float) -> bool:
+    """Whether the picture (the 320-px clip) is darker beside the crop ``x``..``x + cw``
+    than inside it, at mid-height."""
+    rect = video.video_rect()
+    scale = rect.width() / 320
+    image = video.grab().toImage()
+    inside = image.pixelColor(int(rect.x() + (x + cw / 2) * scale), int(rect.y() + 90 * scale))
+    outside_x = x + cw + 20 if x + cw + 20 < 320 else x - 20
+    outside = image.pixelColor(int(rect.x() + outside_x * scale), int(rect.y() + 90 * scale))
+    return outside.lightness() < inside.lightness()
+
+
 def test_run_preview_drag_and_render(make_window, qtbot, clip, tmp_path):
     window = make_window()
     window.import_files([str(clip)])
@@ -53,14 +65,10 @@ def test_run_preview_drag_and_render(make_window, qtbot, clip, tmp_path):
     video.resize(640, 360)
     qtbot.waitUntil(lambda: window.player.player.frame == 40 and all(window.player.player.video_size),
                     timeout=10000)
-    x, y, cw, ch, _ = panel.crop_at(40)
+    x, _, cw, _, _ = panel.crop_at(40)
+    assert dimmed_outside(video, x, cw)
     rect = video.video_rect()
     scale = rect.width() / 320
-    image = video.grab().toImage()
-    inside = image.pixelColor(int(rect.x() + (x + cw / 2) * scale), int(rect.y() + 90 * scale))
-    outside_x = x + cw + 20 if x + cw + 20 < 320 else x - 20
-    outside = image.pixelColor(int(rect.x() + outside_x * scale), int(rect.y() + 90 * scale))
-    assert outside.lightness() < inside.lightness()
 
     # drag the crop 40 source pixels to the right on frame 40: a keyframe, then a re-plan
     start = QPointF(rect.x() + (x + cw / 2) * scale, rect.y() + 90 * scale)
@@ -85,14 +93,8 @@ def test_run_preview_drag_and_render(make_window, qtbot, clip, tmp_path):
     qtbot.waitUntil(lambda: player.is_timeline and player.frame == 50 and
                     all(player.video_size) and not player.seeking, timeout=10000)
     assert player.source_at(50) == (asset.id, 40) and player.source_at(5) is None
-    x, y, cw, ch, _ = panel.crop_at(40)
-    rect = video.video_rect()
-    scale = rect.width() / 320
-    image = video.grab().toImage()
-    inside = image.pixelColor(int(rect.x() + (x + cw / 2) * scale), int(rect.y() + 90 * scale))
-    outside_x = x + cw + 20 if x + cw + 20 < 320 else x - 20
-    outside = image.pixelColor(int(rect.x() + outside_x * scale), int(rect.y() + 90 * scale))
-    assert outside.lightness() < inside.lightness()
+    x, _, cw, _, _ = panel.crop_at(40)
+    assert dimmed_outside(video, x, cw)
     window.show_source_frame(asset.id, 40)
     qtbot.waitUntil(lambda: not player.is_timeline and player.frame == 40, timeout=10000)
 
