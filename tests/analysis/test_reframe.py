@@ -750,7 +750,8 @@ def test_render_size_frames_audio_and_atomic(clip, planned, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["vertical.mp4"]
 
 
-def test_cancelling_the_subject_pass_stops_it_and_its_worker(clip, monkeypatch):
+@pytest.mark.parametrize("one_pass", [False, True])
+def test_cancelling_the_subject_pass_stops_it_and_its_worker(clip, monkeypatch, one_pass):
     monkeypatch.setattr(reframe_signals, "MAX_CHUNK", 10)  # many chunks for the worker
     token, seen, working = CancelToken(), [], []
     before = set(threading.enumerate())
@@ -763,6 +764,7 @@ def test_cancelling_the_subject_pass_stops_it_and_its_worker(clip, monkeypatch):
 
     with pytest.raises(Cancelled):
         reframe_signals.extract_signals(clip[0], width=W, height=H, frame_count=150, fps=FPS,
+                                        shots=shots_stream.ShotStream() if one_pass else None,
                                         progress=progress, cancel=token)
     assert max(seen) < 150 and max(working) >= 2
     assert not set(threading.enumerate()) - before

@@ -13,7 +13,8 @@ Boundaries are found on windows of rows as the rows come; those more than
 :data:`LOOKAHEAD` rows behind the newest are final, and a frame is handed on once every
 boundary before it is. The detector's reach is local but not bounded (a long fade's
 ramp), so a caller compares :attr:`ShotStream.resets` with the whole file's detection at
-the end.
+the end. The frames held meanwhile: those of about ``LOOKAHEAD + STEP + MAX_SPAN`` rows
+(~175 frames of a file with B-frames, ~45 MB of the reframe engine's 320-px frames).
 """
 
 from __future__ import annotations
