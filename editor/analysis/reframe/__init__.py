@@ -737,8 +737,8 @@ def reframe(path: str | Path, *, aspect: str | Fraction = "9:16", zoom: float = 
 
     found = 600 if subjects else 950  # progress: tracking a subject takes long
     signals = None
-    if not (cache is not None and cache.has(features_key(path, cache))) and \
-            reads_references(video.codec):
+    shots_cached = cache is not None and cache.has(features_key(path, cache))
+    if not shots_cached and reads_references(video.codec):
         # one decoding pass for both engines: the shots found as the frames come
         stream = ShotStream()
         signals = extract_signals(path, width=width, height=height,
