@@ -307,8 +307,9 @@ class EnginePanel(QWidget):
         self.status.setText(" ".join([f"{len(suggestions)} suggestion(s).", *notes]))
 
     # --- results ------------------------------------------------------------------------
-    def lane_suggestions(self):
-        asset_id = self.selected_asset_id()
+    def lane_suggestions(self, asset_id: str | None = None):
+        """This engine's suggestions on a media (the selected one by default), in order."""
+        asset_id = asset_id or self.selected_asset_id()
         if asset_id is None:
             return []
         return sorted(self.document.project.suggestions_in(self.engine.lane, asset_id),

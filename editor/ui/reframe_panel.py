@@ -215,12 +215,9 @@ class ReframePanel(EnginePanel):
         if asset_id is None:
             return None
         if asset_id not in self._paths:
-            project = self.document.project
-            live = [s for s in project.suggestions_in(self.engine.lane, asset_id)
-                    if s.status != "rejected"]
+            live = [s for s in self.lane_suggestions(asset_id) if s.status != "rejected"]
             self._paths[asset_id] = path_from_suggestions(
-                sorted(live, key=lambda s: (s.start, s.end)),
-                project.asset(asset_id).frame_count)
+                live, self.document.project.asset(asset_id).frame_count)
         return self._paths[asset_id]
 
     def crop_at(self, frame: int, asset_id: str | None = None
