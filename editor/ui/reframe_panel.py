@@ -130,6 +130,29 @@ class ReframePanel(EnginePanel):
         asset = self.document.project.asset(asset_id)
         return bool(player.path) and Path(player.path) == Path(asset.path)
 
+    def _shown(self, frame: int | None = None) -> tuple[str, int, float, float] | None:
+        """What the player shows at ``frame`` (now by default): ``(media, its frame, kx,
+        ky)`` with the scale from the player's picture pixels to that media's; the
+        selected media in the source viewer, the clip under the playhead on the
+        timeline (None in a gap, or for another media in the source viewer)."""
+        player = self._player()
+        if player is None:
+            return None
+        frame = player.frame if frame is None else frame
+        if not player.is_timeline:
+            return (self.selected_asset_id(), frame, 1.0, 1.0) if self._showing_asset() else None
+        at = player.source_at(frame)
+        if at is None or not all(player.video_size):
+            return None
+        try:
+            asset = self.document.project.asset(at[0])
+        except CutwiseError:
+            return None
+        if not (asset.width and asset.height):
+            return None
+        vw, vh = player.video_size
+        return at[0], at[1], asset.width / vw, asset.height / vh
+
     def _update_video(self) -> None:
         if self._player_panel is not None and self._player_panel.video is not None:
             self._player_panel.video.update()
@@ -232,45 +255,29 @@ class ReframePanel(EnginePanel):
     # --- overlay and dragging -------------------------------------------------------------
     def paint_overlay(self, painter: QPainter, video_rect: QRectF, frame: int) -> None:
         """The crop (dimmed outside, a diamond on a frame you pinned) and the subject
-        clicks on this frame, numbered by subject; on the timeline, the crop of the clip
-        under the playhead (to look at, not to edit)."""
-        player = self._player()
-        if not self.show_crop.isChecked() or player is None or not all(player.video_size):
+        clicks on this frame, numbered by subject; on the timeline, those of the clip
+        under the playhead."""
+        shown = self._shown(frame)
+        if not self.show_crop.isChecked() or shown is None or \
+                not all(self._player().video_size):
             return
-        if player.is_timeline:
-            self._paint_timeline_crop(painter, video_rect, frame)
-            return
-        if not self._showing_asset():
-            return
-        vw, vh = player.video_size
-        sx, sy = video_rect.width() / vw, video_rect.height() / vh
-        crop = self.crop_at(frame)
+        asset_id, frame, kx, ky = shown
+        vw, vh = self._player().video_size
+        sx, sy = video_rect.width() / (vw * kx), video_rect.height() / (vh * ky)
+        crop = self.crop_at(frame, asset_id)
         if crop is not None:
             if self._drag_pos is not None:
                 crop = (*self._drag_pos, *crop[2:])
-            self._paint_crop(painter, video_rect, crop, sx, sy, frame in self.user_keyframes())
+            self._paint_crop(painter, video_rect, crop, sx, sy,
+                             frame in self._keys.get(asset_id, {}))
         painter.setBrush(Qt.NoBrush)
-        for x, y, f, rank in self._subjects.get(self.selected_asset_id(), []):
+        for x, y, f, rank in self._subjects.get(asset_id, []):
             if f == frame:
                 c = QPointF(video_rect.x() + x * sx, video_rect.y() + y * sy)
                 for pen in (QPen(DIM, 4), QPen(CROP_PEN, 2)):  # a dark edge: seen on any picture
                     painter.setPen(pen)
                     painter.drawEllipse(c, 7, 7)
                 painter.drawText(c + QPointF(10, -8), str(rank))
-
-    def _paint_timeline_crop(self, painter: QPainter, video_rect: QRectF, frame: int) -> None:
-        at = self._player().source_at(frame)
-        if at is None:
-            return
-        asset_id, source_frame = at
-        try:
-            asset = self.document.project.asset(asset_id)
-        except CutwiseError:
-            return
-        crop = self.crop_at(source_frame, asset_id)
-        if crop is not None and asset.width and asset.height:
-            self._paint_crop(painter, video_rect, crop, video_rect.width() / asset.width,
-                             video_rect.height() / asset.height, False)
 
     @staticmethod
     def _paint_crop(painter: QPainter, video_rect: QRectF, crop, sx: float, sy: float,
@@ -296,12 +303,15 @@ class ReframePanel(EnginePanel):
                                            c + QPointF(0, 7), c + QPointF(-7, 0)]))
 
     def _clicked_on_video(self, pixel: QPointF, button) -> None:
-        if not self.pick_button.isChecked() or button != Qt.LeftButton or \
-                not self._showing_asset() or not self.in_front():
+        shown = self._shown()
+        if not self.pick_button.isChecked() or button != Qt.LeftButton or shown is None or \
+                not self.in_front():
             return
         self.pick_button.setChecked(False)
-        frame = self._player().frame
-        clicks = self._subjects.setdefault(self.selected_asset_id(), [])
+        asset_id, frame, kx, ky = shown
+        self.select_asset(asset_id)  # on the timeline: the clip's media
+        pixel = QPointF(pixel.x() * kx, pixel.y() * ky)
+        clicks = self._subjects.setdefault(asset_id, [])
         rank = self.subject_rank.currentIndex() + 1
         # a new pick of a subject on a frame replaces its old one there
         clicks[:] = [c for c in clicks if (c[2], c[3]) != (frame, rank)]
@@ -313,15 +323,19 @@ class ReframePanel(EnginePanel):
         kind = event.type()
         if kind not in (QEvent.MouseButtonPress, QEvent.MouseMove, QEvent.MouseButtonRelease):
             return False
-        if self.pick_button.isChecked() or not self.show_crop.isChecked() or \
-                not self._showing_asset() or not self.in_front():
+        shown = self._shown()
+        if self.pick_button.isChecked() or not self.show_crop.isChecked() or shown is None or \
+                not self.in_front():
             return False  # another panel in front: the click is its own
+        asset_id, frame, kx, ky = shown
         pixel = watched.map_to_video(event.position())
+        pixel = None if pixel is None else QPointF(pixel.x() * kx, pixel.y() * ky)
         if kind == QEvent.MouseButtonPress and event.button() == Qt.LeftButton and pixel is not None:
-            crop = self.crop_at(self._player().frame)
+            crop = self.crop_at(frame, asset_id)
             if crop is not None:
                 x, y, cw, ch, _ = crop
                 if x <= pixel.x() <= x + cw and y <= pixel.y() <= y + ch:
+                    self.select_asset(asset_id)  # on the timeline: the clip's media
                     self._drag = (pixel, x, y)
                     self._drag_pos = (x, y)
                     return True
@@ -333,17 +347,18 @@ class ReframePanel(EnginePanel):
         elif self._drag is not None and kind == QEvent.MouseButtonRelease:
             if pixel is not None:
                 self._drag_pos = self._dragged_to(pixel)
-            self.pin(self._player().frame, *self._drag_pos)
+            self.pin(frame, *self._drag_pos)
             self._drag = self._drag_pos = None
             return True
         return False
 
     def _dragged_to(self, pixel: QPointF) -> tuple[float, float]:
+        """Where the crop dragged to ``pixel`` (the selected media's pixels) goes."""
         start, x, y = self._drag
-        _, _, cw, ch, _ = self.crop_at(self._player().frame)
-        vw, vh = self._player().video_size
-        return (float(np.clip(x + pixel.x() - start.x(), 0, vw - cw)),
-                float(np.clip(y + pixel.y() - start.y(), 0, vh - ch)))
+        _, _, cw, ch, _ = self.crop_at(self._shown()[1])
+        asset = self.document.project.asset(self.selected_asset_id())
+        return (float(np.clip(x + pixel.x() - start.x(), 0, asset.width - cw)),
+                float(np.clip(y + pixel.y() - start.y(), 0, asset.height - ch)))
 
     def pin(self, frame: int, x: float, y: float) -> None:
         """Fix the crop's corner on ``frame`` (a user keyframe) and re-plan the camera."""

@@ -1,7 +1,7 @@
 """The reframe panel in the real window, offscreen: run → crop suggestions per shot, the
 crop overlay in the player (dimmed outside; on the timeline too, for the clip under the
-playhead), drag the crop to pin a frame → re-plan, subject picking, render job with
-progress."""
+playhead), drag the crop to pin a frame (in the source viewer or on the timeline) →
+re-plan, subject picking, render job with progress."""
 
 from __future__ import annotations
 
@@ -95,6 +95,18 @@ def test_run_preview_drag_and_render(make_window, qtbot, clip, tmp_path):
     assert player.source_at(50) == (asset.id, 40) and player.source_at(5) is None
     x, _, cw, _, _ = panel.crop_at(40)
     assert dimmed_outside(video, x, cw)
+    # ... and is dragged there too: the keyframe goes on the clip's own frame
+    start = QPointF(rect.x() + (x + cw / 2) * scale, rect.y() + 90 * scale)
+    _mouse(video, QEvent.MouseButtonPress, start)
+    _mouse(video, QEvent.MouseMove, start - QPointF(30 * scale, 0))
+    _mouse(video, QEvent.MouseButtonRelease, start - QPointF(30 * scale, 0))
+    moved = panel.user_keyframes()[40][0]
+    assert abs(moved - (x - 30)) <= 3 and list(panel.user_keyframes()) == [40]
+    qtbot.waitUntil(lambda: panel.job is None, timeout=60000)
+    assert panel.crop_at(40)[0] == pytest.approx(moved, abs=1)
+    panel.pick_button.setChecked(True)  # a subject picked there: on the clip's frame too
+    video.mouse_pressed_on_video.emit(QPointF(80, 100), Qt.LeftButton)
+    assert panel.run_params()["subjects"] == [[80.0, 100.0, 40]]
     window.show_source_frame(asset.id, 40)
     qtbot.waitUntil(lambda: not player.is_timeline and player.frame == 40, timeout=10000)
 
