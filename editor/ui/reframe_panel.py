@@ -77,6 +77,7 @@ class ReframePanel(EnginePanel):
         self.clear_button.setToolTip("Forget the subject clicks and the keyframes you dragged")
         self.clear_button.clicked.connect(self.clear_edits)
         self.subject_label = QLabel(AUTOMATIC)
+        self.subject_label.setWordWrap(True)  # clicks and keyframes make it long
         self.show_crop = QCheckBox("Show crop in player")
         self.show_crop.setChecked(True)
         self.show_crop.toggled.connect(lambda *_: self._update_video())
