@@ -52,7 +52,7 @@ class ReframePanel(EnginePanel):
         self._keys: dict[str, dict[int, tuple[float, float]]] = {}
         self._subjects: dict[str, list[tuple[float, float, int, int]]] = {}  # x, y, frame, rank
         self._paths: dict[str, tuple | None] = {}  # each media's crop path, as last read
-        self._drag: tuple[QPointF, float, float] | None = None
+        self._drag: tuple[QPointF, float, float, float, float] | None = None  # at, x, y, bounds
         self._drag_pos: tuple[float, float] | None = None
         super().__init__(engine, document, runner, bridge, provider, parent)
         layout = self.layout()
@@ -123,14 +123,6 @@ class ReframePanel(EnginePanel):
         panel = self._player_panel
         return panel.player if panel is not None else None
 
-    def _showing_asset(self) -> bool:
-        """Whether the player shows the selected media's source (frames are source frames)."""
-        player, asset_id = self._player(), self.selected_asset_id()
-        if player is None or asset_id is None or player.is_timeline:
-            return False
-        asset = self.document.project.asset(asset_id)
-        return bool(player.path) and Path(player.path) == Path(asset.path)
-
     def _shown(self, frame: int | None = None) -> tuple[str, int, float, float] | None:
         """What the player shows at ``frame`` (now by default): ``(media, its frame, kx,
         ky)`` with the scale from the player's picture pixels to that media's; the
@@ -141,7 +133,11 @@ class ReframePanel(EnginePanel):
             return None
         frame = player.frame if frame is None else frame
         if not player.is_timeline:
-            return (self.selected_asset_id(), frame, 1.0, 1.0) if self._showing_asset() else None
+            asset_id = self.selected_asset_id()
+            if asset_id is None or not player.path or \
+                    Path(player.path) != Path(self.document.project.asset(asset_id).path):
+                return None
+            return asset_id, frame, 1.0, 1.0
         at = player.source_at(frame)
         if at is None or not all(player.video_size):
             return None
@@ -337,7 +333,8 @@ class ReframePanel(EnginePanel):
                 x, y, cw, ch, _ = crop
                 if x <= pixel.x() <= x + cw and y <= pixel.y() <= y + ch:
                     self.select_asset(asset_id)  # on the timeline: the clip's media
-                    self._drag = (pixel, x, y)
+                    asset = self.document.project.asset(asset_id)
+                    self._drag = (pixel, x, y, asset.width - cw, asset.height - ch)
                     self._drag_pos = (x, y)
                     return True
         elif self._drag is not None and kind == QEvent.MouseMove:
@@ -354,12 +351,11 @@ class ReframePanel(EnginePanel):
         return False
 
     def _dragged_to(self, pixel: QPointF) -> tuple[float, float]:
-        """Where the crop dragged to ``pixel`` (the selected media's pixels) goes."""
-        start, x, y = self._drag
-        _, _, cw, ch, _ = self.crop_at(self._shown()[1])
-        asset = self.document.project.asset(self.selected_asset_id())
-        return (float(np.clip(x + pixel.x() - start.x(), 0, asset.width - cw)),
-                float(np.clip(y + pixel.y() - start.y(), 0, asset.height - ch)))
+        """Where the crop dragged to ``pixel`` (the media's pixels) goes: inside the
+        picture."""
+        start, x, y, x_max, y_max = self._drag
+        return (float(np.clip(x + pixel.x() - start.x(), 0, x_max)),
+                float(np.clip(y + pixel.y() - start.y(), 0, y_max)))
 
     def pin(self, frame: int, x: float, y: float) -> None:
         """Fix the crop's corner on ``frame`` (a user keyframe) and re-plan the camera."""
