@@ -145,6 +145,7 @@ def iter_frames(path: str | os.PathLike, *, fmt: str = "rgb", width: int | None 
         for index, frame in decode_video(container, stream, path, watch, cancel, warn, ticks,
                                          mark if reader is not None else None):
             tick = frame.pts
+            referenced = marks.pop(tick, None) if reader is not None else None
             if first_tick is not None and tick is not None and tick < first_tick:
                 continue
             if view is None or not view.fits(frame):
@@ -164,7 +165,6 @@ def iter_frames(path: str | os.PathLike, *, fmt: str = "rgb", width: int | None 
                     thumb_view = FrameView(frame, "yuv", thumb_width, None, Fraction(sar or 1),
                                            rotate, fast)
                 thumb = thumb_view.image(frame)
-            referenced = marks.pop(tick, None) if reader is not None else None
             yield Frame(index, pts, image, frame.key_frame, extra, thumb, referenced)
 
 

@@ -173,8 +173,8 @@ class EdlSegment:
     timeline_start: int      # frames
     frames: int              # timeline frames
     stream_start: Fraction   # seconds into the EDL stream
-    asset_id: str = ""
-    asset_rate: FrameRate | None = None
+    asset_id: str
+    asset_rate: FrameRate    # the clip's media's: source frames from its seconds
 
 
 class TimelineMap:
@@ -205,7 +205,7 @@ class TimelineMap:
     def source_at(self, frame: int) -> tuple[str, int] | None:
         """``(asset id, source frame)`` shown at timeline ``frame``; None in a gap."""
         seg = self.segment_at(frame)
-        if seg is None or seg.asset_rate is None:
+        if seg is None:
             return None
         at = seg.source_start + self.fps.seconds(frame - seg.timeline_start)
         return seg.asset_id, seg.asset_rate.frame_at(at)
