@@ -262,10 +262,14 @@ def _place_cut(features: Features, r: int, thumbs: list[tuple[int, _Thumb, Fract
     most among ``thumbs`` (every frame of that span), if they are the frames the first
     pass saw at its ends."""
     found = cut_in_span(int(features.index[r]), features.pts(r), thumbs)
-    if found is None:
-        return
-    rank, pts, pair = found
-    features.cut_at[r] = rank
+    if found is not None:
+        set_cut(features, r, found)
+
+
+def set_cut(features: Features, r: int, found: tuple[int, Fraction, np.ndarray]) -> None:
+    """Record the cut :func:`cut_in_span` placed between rows ``r - 1`` and ``r``."""
+    frame, pts, pair = found
+    features.cut_at[r] = frame
     features.cut_num[r], features.cut_den[r] = pts.numerator, pts.denominator
     refine_row(features.values[r], pair)
 

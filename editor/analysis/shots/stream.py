@@ -28,7 +28,8 @@ import numpy as np
 
 from editor.media.decode import Frame
 
-from editor.analysis.shots.extract import Features, Growable, cut_in_span, refine_row
+from editor.analysis.shots.extract import (Features, Growable, cut_in_span, refine_row,
+                                           set_cut)
 from editor.analysis.shots.features import COLUMN, COLUMNS, FeatureExtractor, _Thumb
 from editor.analysis.shots.scoring import cut_candidates, detect
 
@@ -135,8 +136,6 @@ class ShotStream:
     def _assemble(self) -> Features:
         features = Features(self._index.array(), self._num.array(), self._den.array(),
                             self._raw.array(), tuple(self.warnings))
-        for r, (frame, pts, pair) in self._cuts.items():
-            features.cut_at[r] = frame
-            features.cut_num[r], features.cut_den[r] = pts.numerator, pts.denominator
-            refine_row(features.values[r], pair)
+        for r, found in self._cuts.items():
+            set_cut(features, r, found)
         return features
