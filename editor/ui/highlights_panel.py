@@ -376,7 +376,7 @@ class HighlightsPanel(EnginePanel):
         asset = self.document.project.asset(asset_id)
         self._preview = list(pieces)
         player.position_changed.connect(self._preview_tick)
-        if player.is_timeline or player.path != asset.path:
+        if not player.shows_source(asset.path):
             # a seek asked for before the file is open would be lost: start once it is
             player.file_loaded.connect(self._start_preview)
             self.player_panel.load(asset.path, asset.frame_rate, frame_count=asset.frame_count,

@@ -333,7 +333,7 @@ class MainWindow(QMainWindow):
             return
         if player is None:
             return
-        if player.is_timeline or player.path != asset.path:
+        if not player.shows_source(asset.path):
             self.player.load(asset.path, asset.frame_rate, frame_count=asset.frame_count,
                              variable_frame_rate=asset.variable_frame_rate)
         player.seek_frame(frame)

@@ -146,7 +146,7 @@ class MattingPanel(EnginePanel):
         if asset_id is None or player is None:
             return None, 0
         asset = self.document.project.asset(asset_id)
-        if player.is_timeline or player.path != asset.path:
+        if not player.shows_source(asset.path):
             return None, 0
         return asset, player.frame
 

@@ -56,6 +56,7 @@ import threading
 import time
 from dataclasses import dataclass
 from fractions import Fraction
+from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
@@ -544,6 +545,10 @@ class Player(QObject):
     @property
     def is_timeline(self) -> bool:
         return isinstance(self._map, TimelineMap)
+
+    def shows_source(self, path: str) -> bool:
+        """Whether the media file ``path`` is loaded as a source (not the timeline)."""
+        return not self.is_timeline and bool(self._path) and Path(self._path) == Path(path)
 
     def source_at(self, frame: int) -> tuple[str, int] | None:
         """On a timeline, ``(asset id, source frame)`` of the clip shown at ``frame``

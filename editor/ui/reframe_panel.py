@@ -134,8 +134,8 @@ class ReframePanel(EnginePanel):
         frame = player.frame if frame is None else frame
         if not player.is_timeline:
             asset_id = self.selected_asset_id()
-            if asset_id is None or not player.path or \
-                    Path(player.path) != Path(self.document.project.asset(asset_id).path):
+            if asset_id is None or \
+                    not player.shows_source(self.document.project.asset(asset_id).path):
                 return None
             return asset_id, frame, 1.0, 1.0
         at = player.source_at(frame)

@@ -113,6 +113,8 @@ def test_a_file_replaced_while_opening_leaves_no_trace(qtbot, player, clips):
     qtbot.waitUntil(lambda: not player.seeking, timeout=5000)
     assert (player.frame, shown(player), player.duration) == (27, 27, a.frames)
     assert opened == [str(a.path)]
+    assert player.shows_source(f"{a.path.parent}/./{a.path.name}")
+    assert not player.shows_source(str(b.path))
 
 
 @needs_mpv
@@ -233,6 +235,7 @@ def test_load_timeline_maps_frames(qtbot, player, clips):
     with qtbot.waitSignal(player.file_loaded, timeout=5000):
         player.load_timeline(project, timeline)
     assert player.is_timeline and player.duration == 30
+    assert not any(player.shows_source(str(c.path)) for c in clips)  # the timeline, no source
     # timeline frame -> source frame shown
     for frame, source in ((0, 5), (9, 14), (15, 20), (16, 21), (29, 34), (3, 8)):
         seek(qtbot, player, frame)
