@@ -25,12 +25,21 @@ def tracking_points(gray: np.ndarray, *, corners: int, spacing: int, columns: in
     return grid if found is None else np.concatenate([found.astype(np.float32), grid])
 
 
+SPREAD_GAIN = 2.0  # a second motion whose points spread this much wider is the camera's
+
+
 def fit_similarity(src: np.ndarray, dst: np.ndarray, points: np.ndarray, *,
                    guess: np.ndarray | None = None, levels: int = 3, threshold: float = 1.0,
-                   least_inliers: int = 0) -> np.ndarray | None:
+                   least_inliers: int = 0, spread: bool = False) -> np.ndarray | None:
     """3x3 similarity taking ``src``'s pixels (uint8 gray) to where they are in ``dst``,
     from ``src``'s ``points``; the flow starts at ``guess`` (3x3) when given. None when
-    fewer than 8 points are followed or fewer than ``least_inliers`` agree."""
+    fewer than 8 points are followed or fewer than ``least_inliers`` agree.
+
+    RANSAC keeps the motion most points agree on. With ``spread``, a second motion that
+    the other points agree on wins where they spread :data:`SPREAD_GAIN` times as wide:
+    a crisp subject over a plain background (a dancer before a wall, a person against
+    the sky) has more corners than the whole background, and the camera is the motion
+    of the wider picture."""
     start, flags = None, 0
     if guess is not None:
         start = cv2.transform(points, guess[:2].astype(np.float32))
@@ -40,13 +49,29 @@ def fit_similarity(src: np.ndarray, dst: np.ndarray, points: np.ndarray, *,
     good = status.ravel() == 1
     if good.sum() < 8:
         return None
-    matrix, inliers = cv2.estimateAffinePartial2D(points[good], moved[good], method=cv2.RANSAC,
+    points, moved = points[good], moved[good]
+    matrix, inliers = cv2.estimateAffinePartial2D(points, moved, method=cv2.RANSAC,
                                                   ransacReprojThreshold=threshold)
     if matrix is None or inliers is None or inliers.sum() < least_inliers:
         return None
+    rest = inliers.ravel() == 0
+    if spread and rest.sum() >= 8:
+        other, agree = cv2.estimateAffinePartial2D(points[rest], moved[rest],
+                                                   method=cv2.RANSAC,
+                                                   ransacReprojThreshold=threshold)
+        if other is not None and agree is not None and agree.sum() >= 8 and \
+                _extent(points[rest][agree.ravel() == 1]) > \
+                SPREAD_GAIN * _extent(points[~rest]):
+            matrix = other
     out = np.eye(3)
     out[:2] = matrix
     return out
+
+
+def _extent(points: np.ndarray) -> float:
+    """The area of the bounding box of ``[N, 1, 2]`` points."""
+    span = points.reshape(-1, 2).max(axis=0) - points.reshape(-1, 2).min(axis=0)
+    return float(span[0] * span[1])
 
 
 def contrast_gain(image: np.ndarray, contrast: float = 40.0) -> float:

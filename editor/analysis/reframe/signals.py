@@ -7,7 +7,9 @@ The signals, fused with weights:
 * **motion saliency** (weight :data:`W_MOTION`): the camera's own motion is measured
   (sparse optical flow on corners away from the subject and on a regular grid, a
   similarity fitted with RANSAC, frame to frame and then straight from each frame to
-  those it is compared with) and cancelled, then the frame is compared with the
+  those it is compared with; of two motions, the one whose points spread wider, so
+  that a crisp subject before a plain background is not taken for the camera) and
+  cancelled, then the frame is compared with the
   aligned frames ~0.2 s before and after it; what still differs moves on its own (a
   person, a dancer, a car). The crop's extent of a blob leaves out the ghost this
   leaves where a limb swinging to and fro was both 0.2 s before and after: there the
@@ -219,7 +221,8 @@ class MotionSaliency:
     def _camera_step(self, index: int, prev: np.ndarray, cur: np.ndarray) -> np.ndarray:
         """3x3 transform taking ``prev``'s (frame ``index``'s, uint8) pixels to where they
         are in ``cur``."""
-        step = fit_similarity(prev, cur, self._points(index, prev), levels=2, threshold=1.5)
+        step = fit_similarity(prev, cur, self._points(index, prev), levels=2, threshold=1.5,
+                              spread=True)
         return np.eye(3) if step is None else step
 
     @staticmethod
@@ -236,7 +239,7 @@ class MotionSaliency:
         that moves far from the chain (lost points) is not trusted."""
         chain = self._chain(frame, other)
         direct = fit_similarity(other[3], frame[3], self._points(other[0], other[3]),
-                                guess=chain, levels=1, threshold=1.0)
+                                guess=chain, levels=1, threshold=1.0, spread=True)
         h, w = self.shape
         corners = np.array([[0, w, 0, w], [0, 0, h, h], [1, 1, 1, 1]], float)
         if direct is None or np.abs((direct - chain) @ corners).max() >= REFINE_REACH * w:
