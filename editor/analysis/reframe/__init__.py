@@ -61,7 +61,7 @@ __all__ = ["VERSION", "ReframeResult", "ShotPlan", "reframe", "plan", "parse_asp
            "crop_size", "output_size", "to_suggestions", "path_from_suggestions",
            "reduce_keyframes", "click_entry", "subject_click", "Signals"]
 
-VERSION = 16
+VERSION = 17
 ASPECTS = ("9:16", "1:1", "4:5", "4:3", "16:9")
 MARGIN = 0.05          # of the crop's width/height, kept around the subject
 PAD_WIDTH = 1.2        # a shot is padded when its subject is this much wider than the
