@@ -187,7 +187,9 @@ class MotionSaliency:
 
     The camera's motion between decoded frames is a similarity transform (pan, zoom,
     roll) fitted with RANSAC to sparse Lucas-Kanade flow, so a subject moving on its own
-    is an outlier rather than part of the fit.
+    is an outlier rather than part of the fit; where the subject has more corners than
+    the background, the motion whose points spread wider is the camera's
+    (``fit_similarity(spread=True)``).
     """
 
     def __init__(self, shape: tuple[int, int], fps: float):
