@@ -262,6 +262,41 @@ def test_sharp_edges_under_a_slow_zoom_do_not_read_as_motion():
     assert np.median(walker) > 0.5
 
 
+def test_a_crisp_subject_before_a_plain_background_is_not_taken_for_the_camera():
+    # a checkered figure (many strong corners) walking left before a plain, softly
+    # shaded background (few, weak ones) while the camera tilts down: the camera is
+    # the background's motion, so its soft edges do not read as moving (the code
+    # before fitted the camera to the figure: 3-9 % of the background "moved" on every
+    # frame)
+    h, w = 180, 320
+    canvas = np.full((h + 120, w + 80), 110, np.uint8)
+    rng = np.random.default_rng(7)
+    for _ in range(12):
+        cv2.ellipse(canvas, tuple(int(v) for v in rng.integers((0, 0), (w + 80, h + 120))),
+                    tuple(int(v) for v in rng.integers(20, 70, 2)), float(rng.uniform(0, 180)),
+                    0, 360, int(rng.integers(50, 200)), -1)
+    canvas = cv2.GaussianBlur(canvas, (0, 0), 3).astype(np.float32)
+    figure = np.kron((np.indices((9, 6)).sum(axis=0) % 2) * 200 + 30, np.ones((10, 10)))
+    saliency = reframe_signals.MotionSaliency((h, w), 25.0)
+    where, reported = {}, []
+    for f in range(30):
+        frame = cv2.warpAffine(canvas, np.float32([[1, 0, -40], [0, 1, -60 + f]]), (w, h))
+        x, y = 170 - f, 50 + f // 4
+        frame[y:y + 90, x:x + 60] = figure
+        where[f] = (x, y)
+        reported += saliency.push(f, frame)
+    reported += saliency.flush()
+    background, on_figure = [], []
+    for f, motion, _, _ in reported:
+        x, y = where[f]
+        near = np.zeros((h, w), bool)
+        near[max(0, y - 20):y + 110, max(0, x - 30):x + 90] = True
+        background.append((motion[~near] > reframe_signals.MOVING).mean())
+        on_figure.append(motion[y:y + 90, x:x + 60].mean())
+    assert max(background) < 0.005
+    assert np.median(on_figure) > 0.3
+
+
 def _textured_patch_on_background(seed: int, patch: tuple[int, int], low: float):
     """A still, darker textured background (96 x 160, float gray) and a brighter textured
     patch to move over it."""
