@@ -15,6 +15,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 
 PALETTE = [(220, 40, 40), (40, 180, 60), (40, 70, 220), (230, 200, 40),
@@ -73,6 +74,24 @@ def _upright_picture(width: int, height: int, colour, number: int) -> np.ndarray
         on = (number >> (_BITS - 1 - bit)) & 1
         img[height - strip:, bit * block:(bit + 1) * block] = 255 if on else 0
     return img
+
+
+def soft_shapes(width: int, height: int, seed: int = 7) -> np.ndarray:
+    """A plain uint8 gray picture of a dozen softly shaded ellipses: a background with
+    few, weak corners (a wall, the sky, a backdrop)."""
+    canvas = np.full((height, width), 110, np.uint8)
+    rng = np.random.default_rng(seed)
+    for _ in range(12):
+        cv2.ellipse(canvas, tuple(int(v) for v in rng.integers((0, 0), (width, height))),
+                    tuple(int(v) for v in rng.integers(20, 70, 2)), float(rng.uniform(0, 180)),
+                    0, 360, int(rng.integers(50, 200)), -1)
+    return cv2.GaussianBlur(canvas, (0, 0), 3)
+
+
+def checkers(rows: int, columns: int, square: int = 10) -> np.ndarray:
+    """A uint8 checkerboard of ``rows`` x ``columns`` squares: many crisp corners."""
+    board = (np.indices((rows, columns)).sum(axis=0) % 2) * 200 + 30
+    return np.kron(board, np.ones((square, square))).astype(np.uint8)
 
 
 def read_frame_number(image: np.ndarray) -> int:

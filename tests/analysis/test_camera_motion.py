@@ -4,6 +4,7 @@ import cv2
 import numpy as np
 
 from editor.analysis.camera_motion import fit_similarity, tracking_points
+from tests.clips import checkers, soft_shapes
 
 CAMERA = (0.0, 4.0)    # the background moves down 4 px (a tilt)
 SUBJECT = (-6.0, 1.0)  # the subject moves left on its own
@@ -12,18 +13,10 @@ SUBJECT = (-6.0, 1.0)  # the subject moves left on its own
 def _scene(shift: tuple[float, float], subject_at: tuple[float, float]) -> np.ndarray:
     """A plain background with soft shapes (few, weak corners) seen through a camera
     shifted by ``shift``, and a subject covered in crisp texture (many strong corners)."""
-    canvas = np.full((260, 400), 110, np.uint8)
-    rng = np.random.default_rng(7)
-    for _ in range(12):
-        cv2.ellipse(canvas, tuple(int(v) for v in rng.integers((0, 0), (400, 260))),
-                    tuple(int(v) for v in rng.integers(20, 70, 2)), float(rng.uniform(0, 180)),
-                    0, 360, int(rng.integers(50, 200)), -1)
-    canvas = cv2.GaussianBlur(canvas, (0, 0), 3)
-    view = cv2.warpAffine(canvas, np.float32([[1, 0, shift[0] - 40], [0, 1, shift[1] - 40]]),
+    view = cv2.warpAffine(soft_shapes(400, 260), np.float32([[1, 0, shift[0] - 40], [0, 1, shift[1] - 40]]),
                           (320, 180))
-    tile = np.kron((np.indices((9, 6)).sum(axis=0) % 2) * 200 + 30, np.ones((10, 10)))
     x, y = (int(round(v)) for v in subject_at)
-    view[y:y + 90, x:x + 60] = tile.astype(np.uint8)
+    view[y:y + 90, x:x + 60] = checkers(9, 6)
     return view
 
 

@@ -34,7 +34,7 @@ from editor.core.model import LANE_REFRAME
 from editor.core.progress import CancelToken
 from editor.media.decode import iter_frames
 from editor.media.probe import probe
-from tests.clips import corrupt
+from tests.clips import checkers, corrupt, soft_shapes
 
 W, H, FPS = 320, 180, 25
 
@@ -269,14 +269,8 @@ def test_a_crisp_subject_before_a_plain_background_is_not_taken_for_the_camera()
     # before fitted the camera to the figure: 3-9 % of the background "moved" on every
     # frame)
     h, w = 180, 320
-    canvas = np.full((h + 120, w + 80), 110, np.uint8)
-    rng = np.random.default_rng(7)
-    for _ in range(12):
-        cv2.ellipse(canvas, tuple(int(v) for v in rng.integers((0, 0), (w + 80, h + 120))),
-                    tuple(int(v) for v in rng.integers(20, 70, 2)), float(rng.uniform(0, 180)),
-                    0, 360, int(rng.integers(50, 200)), -1)
-    canvas = cv2.GaussianBlur(canvas, (0, 0), 3).astype(np.float32)
-    figure = np.kron((np.indices((9, 6)).sum(axis=0) % 2) * 200 + 30, np.ones((10, 10)))
+    canvas = soft_shapes(w + 80, h + 120).astype(np.float32)
+    figure = checkers(9, 6)
     saliency = reframe_signals.MotionSaliency((h, w), 25.0)
     where, reported = {}, []
     for f in range(30):
